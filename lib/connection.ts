@@ -1,0 +1,141 @@
+import type { Duplex } from 'node:stream'
+import type { WebSocket } from 'ws'
+import { ERR_MESSAGE_NOT_SERIALIZABLE } from './errors.js'
+import { kLabels, kRooms, kUser } from './symbols.js'
+import { closeReason, CloseCode } from './wire-errors.js'
+import { corkForTick, type Corkable } from './write-coalescer.js'
+
+/** What happens to a message for a connection whose send buffer is over the high-water mark. */
+export type BackpressurePolicy = 'drop' | 'close' | 'wait'
+
+/** Counters shared by every connection of a manager; read them with `app.ws.metrics`. */
+export interface Metrics {
+  connectionsOpened: number
+  connectionsClosed: number
+  messagesIn: number
+  messagesOut: number
+  messagesDropped: number
+  slowConsumersClosed: number
+}
+
+/** Settings every connection of a manager shares (one object, not one per connection). */
+export interface ConnectionSettings {
+  highWaterMark: number
+  policy: BackpressurePolicy
+  sendTimeoutMs: number
+  metrics: Metrics
+}
+
+const OPEN = 1
+const TEXT = { binary: false }
+const BINARY = { binary: true }
+
+/**
+ * One live WebSocket: what a resource sees as `this.connection` and what
+ * `app.ws` hands out. Sends are synchronous, coalesced per tick, and subject to
+ * the backpressure policy; they return false when the message was not written.
+ */
+export class Connection implements Corkable {
+  /** Unique across every node of the cluster; not guessable. */
+  readonly id: string
+  /** The underlying `ws` socket, for what this class does not cover. */
+  readonly socket: WebSocket
+  corked = false
+  readonly rawSocket: Duplex;
+  [kRooms]: Set<string> | undefined;
+  [kLabels]: Set<string> | undefined;
+  [kUser]: string | undefined
+  private readonly settings: ConnectionSettings
+
+  constructor (id: string, socket: WebSocket, settings: ConnectionSettings) {
+    this.id = id
+    this.socket = socket
+    this.settings = settings
+    this[kUser] = undefined
+    this[kRooms] = undefined
+    this[kLabels] = undefined
+    // `ws` keeps the transport it upgraded in `_socket`; corking it is how writes coalesce
+    this.rawSocket = (socket as unknown as { _socket: Duplex })._socket
+  }
+
+  /** True while messages can still be sent. */
+  get isOpen (): boolean {
+    return this.socket.readyState === OPEN
+  }
+
+  /** Bytes written to this connection that the client has not taken yet. */
+  get bufferedAmount (): number {
+    return this.socket.bufferedAmount
+  }
+
+  /** The rooms this connection is in on this node. */
+  get rooms (): ReadonlySet<string> {
+    return this[kRooms] ?? EMPTY
+  }
+
+  /** The user this connection is identified as (`identify()`), if any. */
+  get user (): string | undefined {
+    return this[kUser]
+  }
+
+  /** The labels this connection carries (`app.ws.label`). */
+  get labels (): ReadonlySet<string> {
+    return this[kLabels] ?? EMPTY
+  }
+
+  /** Serialises `message` as JSON and sends it; false if closed or held back by backpressure. */
+  send (message: unknown): boolean {
+    if (this.socket.readyState !== OPEN) return false
+    return this.write(serialize(message), false)
+  }
+
+  /** Sends a string as a text frame, or a Buffer as a binary frame unless `{ binary: false }`. */
+  sendRaw (data: string | Buffer, options: { binary?: boolean } = {}): boolean {
+    if (this.socket.readyState !== OPEN) return false
+    return this.write(data, options.binary ?? typeof data !== 'string')
+  }
+
+  /** Sends an already-encoded frame; the broadcast path, where one Buffer serves every recipient. */
+  write (data: string | Buffer, binary: boolean): boolean {
+    const socket = this.socket
+    if (socket.readyState !== OPEN) return false
+    if (socket.bufferedAmount > this.settings.highWaterMark) return this.overflow()
+    corkForTick(this)
+    socket.send(data, binary ? BINARY : TEXT)
+    this.settings.metrics.messagesOut++
+    return true
+  }
+
+  /** Starts the closing handshake; the reason is cut to the protocol's 123 bytes. */
+  close (code: number = CloseCode.NORMAL, reason = ''): void {
+    this.socket.close(code, closeReason(reason))
+  }
+
+  /** Destroys the transport at once, without a closing handshake. */
+  terminate (): void {
+    this.socket.terminate()
+  }
+
+  private overflow (): false {
+    const { metrics, policy } = this.settings
+    metrics.messagesDropped++
+    if (policy === 'close') {
+      metrics.slowConsumersClosed++
+      this.close(CloseCode.TRY_AGAIN_LATER, 'send buffer full')
+    }
+    return false
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set()
+
+/** JSON-encodes a message, turning a circular or BigInt value into a coded error. */
+export function serialize (message: unknown): string {
+  try {
+    const json = JSON.stringify(message)
+    if (json === undefined) throw new TypeError(`${typeof message} has no JSON form`)
+    return json
+  } catch (err) {
+    throw new ERR_MESSAGE_NOT_SERIALIZABLE((err as Error).message, { cause: err })
+  }
+}

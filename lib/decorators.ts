@@ -1,0 +1,38 @@
+import 'reflect-metadata'
+import type { Static, TSchema } from 'typebox'
+import { HANDLERS_KEY, type HandlerOptions, type HandlerRecord } from './metadata.js'
+
+/** A method decorator that checks the method accepts the schema's static type. */
+export type TypedHandlerDecorator<M> = (
+  target: object,
+  key: string | symbol,
+  descriptor: TypedPropertyDescriptor<(message: M) => unknown>
+) => void
+
+/**
+ * Binds a resource method to a message tag. With a schema (built by `message()`)
+ * the message is validated before the call and the method's parameter must
+ * accept `Static<typeof schema>`; without one, the schema comes from the class's
+ * `static schema` union when it lists the tag.
+ * @example
+ * @handlesMessage('sendMessage', SendMessage)
+ * async send (msg: Static<typeof SendMessage>) { … }
+ */
+export function handlesMessage<S extends TSchema> (tag: string, schema: S, options?: HandlerOptions): TypedHandlerDecorator<Static<S>>
+export function handlesMessage (tag: string, options?: HandlerOptions): MethodDecorator
+export function handlesMessage (tag: string, schemaOrOptions?: TSchema | HandlerOptions, maybeOptions?: HandlerOptions): MethodDecorator {
+  if (typeof tag !== 'string' || tag.length === 0) throw new TypeError('@handlesMessage(tag): tag must be a non-empty string')
+  const isOptions = schemaOrOptions !== undefined && isHandlerOptions(schemaOrOptions)
+  const schema = isOptions ? undefined : schemaOrOptions as TSchema | undefined
+  const options = isOptions ? schemaOrOptions as HandlerOptions : maybeOptions
+  return (target, key) => {
+    const records: HandlerRecord[] = Reflect.getOwnMetadata(HANDLERS_KEY, target) ?? []
+    records.push({ tag, method: key, schema, strict: options?.strict })
+    Reflect.defineMetadata(HANDLERS_KEY, records, target)
+  }
+}
+
+function isHandlerOptions (value: object): boolean {
+  if (Object.prototype.hasOwnProperty.call(value, '~kind')) return false
+  return Object.keys(value).every((key) => key === 'strict')
+}

@@ -1,0 +1,107 @@
+import sjson from 'secure-json-parse'
+import type { HandlerEntry, DispatchTable } from './metadata.js'
+import type { UnhandledFrame, WebSocketResource } from './resource.js'
+import { WireErrorCode } from './wire-errors.js'
+
+/*
+ * One frame, start to finish: parse → tag → lookup → validate → handler. Never
+ * throws: every failure ends in the resource's onUnhandled / onValidationError
+ * / onError, and a failure of those is logged. Returns a promise only when
+ * something asynchronous is still running, so the session knows to hold the
+ * connection's next frame back.
+ */
+
+/** How frames of a route are read. */
+export interface FrameConfig {
+  readonly discriminator: string
+  /** What to do with `__proto__` / `constructor.prototype` keys: Fastify's `onProtoPoisoning` values. */
+  readonly protoAction: 'error' | 'remove' | 'ignore'
+}
+
+/** Runs before/after a handler; see hooks.ts. Absent when no hook is registered. */
+export interface MessageInterceptor {
+  run (resource: WebSocketResource, entry: HandlerEntry, message: Record<string, unknown>, invoke: () => unknown): unknown
+}
+
+const MAX_ECHOED_TAG = 100
+
+/** Dispatches one received frame to `resource` (the deepest resource of the connection). */
+export function dispatchFrame (
+  resource: WebSocketResource,
+  table: DispatchTable,
+  data: Buffer,
+  isBinary: boolean,
+  config: FrameConfig,
+  interceptor: MessageInterceptor | undefined
+): Promise<unknown> | undefined {
+  let message: Record<string, unknown> | undefined
+  try {
+    if (isBinary) return settle(resource, resource.onUnhandled(data, unhandled(WireErrorCode.UNSUPPORTED_DATA, 'binary frames are not accepted; send JSON text')), undefined)
+    const text = data.toString()
+    let parsed: unknown
+    try {
+      parsed = sjson.parse(text, undefined, { protoAction: config.protoAction, constructorAction: config.protoAction })
+    } catch (err) {
+      const reason = (err as Error).message === 'Object contains forbidden prototype property' ? 'frame contains a forbidden prototype property' : 'frame is not valid JSON'
+      return settle(resource, resource.onUnhandled(text, unhandled(WireErrorCode.BAD_JSON, reason)), undefined)
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      return settle(resource, resource.onUnhandled(text, unhandled(WireErrorCode.BAD_MESSAGE, 'a message must be a JSON object', undefined, parsed)), undefined)
+    }
+    message = parsed as Record<string, unknown>
+    const tag = message[config.discriminator]
+    if (typeof tag !== 'string') {
+      return settle(resource, resource.onUnhandled(text, unhandled(WireErrorCode.BAD_MESSAGE, `a message needs a string "${config.discriminator}" field`, undefined, message)), message)
+    }
+    const entry = table.lookup(tag)
+    if (entry === undefined) {
+      const shown = tag.length > MAX_ECHOED_TAG ? tag.slice(0, MAX_ECHOED_TAG) + '...' : tag
+      return settle(resource, resource.onUnhandled(text, unhandled(WireErrorCode.UNKNOWN_TYPE, `no handler for "${shown}"`, shown, message)), message)
+    }
+    if (interceptor !== undefined) {
+      const received = message
+      return settle(resource, interceptor.run(resource, entry, message, () => invoke(resource, entry, received)), message)
+    }
+    return settle(resource, invoke(resource, entry, message), message)
+  } catch (err) {
+    return failed(resource, err, message)
+  }
+}
+
+/** Validates and calls the handler; what the interceptor wraps. */
+export function invoke (resource: WebSocketResource, entry: HandlerEntry, message: Record<string, unknown>): unknown {
+  const validator = entry.validator
+  if (validator !== undefined && !validator.check(message)) {
+    return resource.onValidationError(validator.issues(message), message, entry.tag)
+  }
+  return entry.fn.call(resource, message)
+}
+
+function unhandled (code: UnhandledFrame['code'], message: string, tag?: string, parsed?: unknown): UnhandledFrame {
+  return { code, message, tag, parsed }
+}
+
+function settle (resource: WebSocketResource, result: unknown, message: Record<string, unknown> | undefined): Promise<unknown> | undefined {
+  if (result === null || typeof result !== 'object' || typeof (result as Promise<unknown>).then !== 'function') return undefined
+  return (result as Promise<unknown>).then(undefined, (err: unknown) => failed(resource, err, message))
+}
+
+function failed (resource: WebSocketResource, error: unknown, message: Record<string, unknown> | undefined): Promise<unknown> | undefined {
+  try {
+    const result = resource.onError(error, message)
+    if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
+      return (result as Promise<unknown>).then(undefined, (err: unknown) => onErrorFailed(resource, err, error))
+    }
+  } catch (err) {
+    onErrorFailed(resource, err, error)
+  }
+  return undefined
+}
+
+function onErrorFailed (resource: WebSocketResource, error: unknown, original: unknown): void {
+  try {
+    resource.log.error({ err: error, original }, 'onError failed')
+  } catch {
+    // a logger that throws leaves nothing else to report with; the connection carries on
+  }
+}

@@ -1,0 +1,56 @@
+import createError from '@fastify/error'
+
+/*
+ * The catalogue of programmer, configuration and runtime errors thrown to the
+ * application (never sent to clients: see wire-errors.ts for those). Every code
+ * has a row in the README's Errors table; test/errors.test.ts checks it.
+ */
+
+// plugin
+export const ERR_ALREADY_REGISTERED = createError<[]>(
+  'FST_PACHINKO_ALREADY_REGISTERED',
+  'fastify-pachinko is already registered on this instance or an ancestor; register it once, at the root', 500)
+export const ERR_OPTION_INVALID = createError<[string, string]>(
+  'FST_PACHINKO_OPTION_INVALID', 'Invalid option "%s": %s', 500, TypeError)
+
+// routes
+export const ERR_ROUTE_NOT_RESOURCE = createError<[string, string]>(
+  'FST_PACHINKO_ROUTE_NOT_RESOURCE',
+  'Route "%s": %s is not a WebSocketResource subclass or a factory function; extend WebSocketResource', 500, TypeError)
+export const ERR_ROUTE_DUPLICATE_NAME = createError<[string]>(
+  'FST_PACHINKO_ROUTE_DUPLICATE_NAME', 'A WebSocket route named "%s" already exists; route names must be unique', 500)
+export const ERR_ROUTE_UNKNOWN_NAME = createError<[string]>(
+  'FST_PACHINKO_ROUTE_UNKNOWN_NAME', 'No WebSocket route is named "%s"; pass { name } to addWebSocketRoute', 500)
+export const ERR_ROUTE_MISSING_PARAM = createError<[string, string]>(
+  'FST_PACHINKO_ROUTE_MISSING_PARAM', 'urlFor("%s") needs a value for the path parameter "%s"', 500, TypeError)
+export const ERR_ROUTE_BAD_FACTORY_RESULT = createError<[string]>(
+  'FST_PACHINKO_ROUTE_BAD_FACTORY_RESULT',
+  'The resource factory of route "%s" did not return a WebSocketResource instance', 500, TypeError)
+
+// message handlers and schemas
+export const ERR_HANDLER_DUPLICATE_TAG = createError<[string, string, string, string]>(
+  'FST_PACHINKO_HANDLER_DUPLICATE_TAG',
+  '%s binds the message tag "%s" twice (methods %s and %s); each tag needs exactly one handler per class', 500)
+export const ERR_HANDLER_NOT_METHOD = createError<[string, string]>(
+  'FST_PACHINKO_HANDLER_NOT_METHOD', '%s.%s is decorated with @handlesMessage but is not a method', 500, TypeError)
+export const ERR_SCHEMA_NO_DISCRIMINATOR = createError<[string, string, string]>(
+  'FST_PACHINKO_SCHEMA_NO_DISCRIMINATOR',
+  '%s: the schema for "%s" is not an object schema with a literal "%s" property; build it with message(tag, payload)', 500, TypeError)
+export const ERR_SCHEMA_TAG_MISMATCH = createError<[string, string, string]>(
+  'FST_PACHINKO_SCHEMA_TAG_MISMATCH',
+  '%s: the handler for "%s" was given a schema whose discriminator literal is "%s"', 500, TypeError)
+export const ERR_SCHEMA_DUPLICATE_TAG = createError<[string, string]>(
+  'FST_PACHINKO_SCHEMA_DUPLICATE_TAG', '%s: static schema lists the tag "%s" more than once', 500, TypeError)
+
+// sending and connections
+export const ERR_CONNECTION_NOT_FOUND = createError<[string]>(
+  'FST_PACHINKO_CONNECTION_NOT_FOUND', 'No open connection has the id "%s"', 404)
+export const ERR_CONNECTION_CLOSED = createError<[string]>(
+  'FST_PACHINKO_CONNECTION_CLOSED', 'Connection "%s" is closed', 410)
+export const ERR_SEND_DROPPED = createError<[string, number]>(
+  'FST_PACHINKO_SEND_DROPPED',
+  'Message to connection "%s" dropped: %d bytes already buffered (backpressure policy "drop")', 503)
+export const ERR_SEND_TIMEOUT = createError<[string, number]>(
+  'FST_PACHINKO_SEND_TIMEOUT', 'Connection "%s" did not drain its send buffer within %d ms', 503)
+export const ERR_MESSAGE_NOT_SERIALIZABLE = createError<[string, { cause: unknown }?]>(
+  'FST_PACHINKO_MESSAGE_NOT_SERIALIZABLE', 'The message cannot be serialised to JSON: %s', 500, TypeError)

@@ -1,0 +1,31 @@
+import fp from 'fastify-plugin'
+import './fastify-augment.js'
+import * as errors from './errors.js'
+import { pachinkoPlugin } from './plugin.js'
+
+/**
+ * fastify-pachinko: structured, typed WebSocket resources for Fastify.
+ * @example await app.register(pachinko, { backend: 'memory' })
+ */
+const pachinko = fp(pachinkoPlugin, { fastify: '5.x', name: 'fastify-pachinko' })
+
+export default pachinko
+export { pachinko, errors }
+export { WebSocketResource } from './resource.js'
+export { handlesMessage } from './decorators.js'
+export { message } from './schema.js'
+export { MemoryBackend } from './backends/memory.js'
+export { ConnectionManager } from './manager.js'
+export { Connection } from './connection.js'
+export { ClientError, CloseCode, WireErrorCode } from './wire-errors.js'
+export type { PachinkoOptions } from './options.js'
+export type { UnhandledFrame } from './resource.js'
+export type { HandlerOptions } from './metadata.js'
+export type { TMessage, TEmptyMessage } from './schema.js'
+export type { TypedHandlerDecorator } from './decorators.js'
+export type { WebSocketRouteOptions, WebSocketRouteBaseOptions, AddWebSocketRoute } from './route.js'
+export type { ResourceClass, ResourceFactory, FactoryContext } from './route-runtime.js'
+export type { SendOptions, ManagerSnapshot } from './manager.js'
+export type { BackpressurePolicy, Metrics } from './connection.js'
+export type { Backend, BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions, Target } from './backends/backend.js'
+export type { ErrorBody, ValidationIssue } from './wire-errors.js'

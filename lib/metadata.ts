@@ -1,0 +1,192 @@
+import 'reflect-metadata'
+import type { TSchema } from 'typebox'
+import {
+  ERR_HANDLER_DUPLICATE_TAG, ERR_HANDLER_NOT_METHOD, ERR_OPTION_INVALID, ERR_SCHEMA_DUPLICATE_TAG,
+  ERR_SCHEMA_NO_DISCRIMINATOR, ERR_SCHEMA_TAG_MISMATCH
+} from './errors.js'
+import { compileMessageSchema, discriminatorLiteral, unionMembers, type MessageValidator } from './schema.js'
+
+/** Metadata key under which `@handlesMessage` records a prototype's own handlers. */
+export const HANDLERS_KEY = 'pachinko:handlers'
+
+/** Options of `@handlesMessage`. */
+export interface HandlerOptions {
+  /**
+   * Refuse properties the schema does not declare.
+   * @default true (or the route's `strict` option)
+   */
+  strict?: boolean
+}
+
+/** What `@handlesMessage` writes, one per decorated method. */
+export interface HandlerRecord {
+  tag: string
+  method: string | symbol
+  schema: TSchema | undefined
+  strict: boolean | undefined
+}
+
+/** One bound handler: the method to call (resolved once, never bound per connection) and its validator. */
+export interface HandlerEntry {
+  readonly tag: string
+  readonly method: string | symbol
+  readonly fn: (this: unknown, message: unknown) => unknown
+  readonly validator: MessageValidator | undefined
+}
+
+/** A resource class read once: tag → handler. */
+export interface DispatchTable {
+  readonly className: string
+  /** How many messages of one connection may be handled at once (`static concurrency`, default 1). */
+  readonly concurrency: number
+  lookup (tag: string): HandlerEntry | undefined
+}
+
+/** Lifecycle methods are never reachable as message handlers, whatever the client sends. */
+const LIFECYCLE = new Set(['onConnect', 'onDisconnect', 'onUnhandled', 'onError', 'onValidationError'])
+const CONVENTION = /^on[A-Z]/
+
+type ResourceClass = abstract new (...args: never[]) => object
+
+const tables = new WeakMap<ResourceClass, Map<string, DispatchTable>>()
+
+/**
+ * The dispatch table of a resource class for a discriminator and default
+ * strictness, built on first use and cached. Throws the declaration errors
+ * (duplicate tag, schema without the discriminator literal).
+ */
+export function dispatchTableOf (cls: ResourceClass, discriminator: string, strict: boolean, stop: object): DispatchTable {
+  let byConfig = tables.get(cls)
+  if (byConfig === undefined) {
+    byConfig = new Map()
+    tables.set(cls, byConfig)
+  }
+  const key = `${discriminator}\0${strict}`
+  let table = byConfig.get(key)
+  if (table === undefined) {
+    table = buildTable(cls, discriminator, strict, stop)
+    byConfig.set(key, table)
+  }
+  return table
+}
+
+function buildTable (cls: ResourceClass, discriminator: string, strict: boolean, stop: object): DispatchTable {
+  const className = cls.name || 'anonymous resource'
+  const prototype = cls.prototype as Record<string | symbol, unknown>
+  const chain: object[] = []
+  for (let p: object | null = prototype; p !== null && p !== stop && p !== Object.prototype; p = Object.getPrototypeOf(p)) chain.unshift(p)
+
+  const staticSchemas = readStaticSchema(cls, className, discriminator)
+  const decorated = new Map<string, HandlerRecord>()
+  for (const proto of chain) {
+    const own = new Map<string, HandlerRecord>()
+    for (const record of (Reflect.getOwnMetadata(HANDLERS_KEY, proto) ?? []) as HandlerRecord[]) {
+      const clash = own.get(record.tag)
+      if (clash !== undefined) throw new ERR_HANDLER_DUPLICATE_TAG(className, record.tag, String(clash.method), String(record.method))
+      own.set(record.tag, record)
+      decorated.set(record.tag, record)
+    }
+  }
+
+  const exact = new Map<string, HandlerEntry>()
+  const byPascal = new Map<string, HandlerEntry>()
+  const decoratedMethods = new Set<string | symbol>()
+  for (const record of decorated.values()) {
+    const fn = prototype[record.method]
+    if (typeof fn !== 'function') throw new ERR_HANDLER_NOT_METHOD(className, String(record.method))
+    decoratedMethods.add(record.method)
+    const schema = record.schema ?? staticSchemas.get(record.tag)
+    if (record.schema !== undefined) checkExplicitSchema(record.schema, record.tag, className, discriminator)
+    exact.set(record.tag, entry(record.tag, record.method, fn, schema, record.strict ?? strict))
+  }
+
+  const seen = new Set<string>()
+  for (const proto of chain) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (seen.has(name) || !CONVENTION.test(name) || LIFECYCLE.has(name) || decoratedMethods.has(name)) continue
+      seen.add(name)
+      const fn = prototype[name]
+      if (typeof fn !== 'function') continue
+      const pascal = name.slice(2)
+      const canonical = [...staticSchemas.keys()].find((tag) => toPascal(tag) === pascal)
+      const tag = canonical ?? pascal[0].toLowerCase() + pascal.slice(1)
+      const handler = entry(tag, name, fn, canonical === undefined ? undefined : staticSchemas.get(canonical), strict)
+      byPascal.set(pascal, handler)
+      for (const spelling of spellings(pascal, canonical)) if (!exact.has(spelling)) exact.set(spelling, handler)
+    }
+  }
+
+  return {
+    className,
+    concurrency: readConcurrency(cls, className),
+    lookup (tag) {
+      const found = exact.get(tag)
+      if (found !== undefined || byPascal.size === 0) return found
+      const handler = byPascal.get(toPascal(tag))
+      // a decorator that claims this tag's exact spelling has already won above
+      return handler
+    }
+  }
+}
+
+function entry (tag: string, method: string | symbol, fn: unknown, schema: TSchema | undefined, strict: boolean): HandlerEntry {
+  return {
+    tag,
+    method,
+    fn: fn as HandlerEntry['fn'],
+    validator: schema === undefined ? undefined : compileMessageSchema(schema, strict)
+  }
+}
+
+function readStaticSchema (cls: ResourceClass, className: string, discriminator: string): Map<string, TSchema> {
+  const schemas = new Map<string, TSchema>()
+  const declared = (cls as unknown as { schema?: TSchema }).schema
+  if (declared === undefined) return schemas
+  for (const member of unionMembers(declared)) {
+    const tag = discriminatorLiteral(member, discriminator)
+    if (tag === undefined) throw new ERR_SCHEMA_NO_DISCRIMINATOR(className, 'static schema', discriminator)
+    if (schemas.has(tag)) throw new ERR_SCHEMA_DUPLICATE_TAG(className, tag)
+    schemas.set(tag, member)
+  }
+  return schemas
+}
+
+function readConcurrency (cls: ResourceClass, className: string): number {
+  const declared = (cls as unknown as { concurrency?: unknown }).concurrency
+  if (declared === undefined) return 1
+  if (typeof declared !== 'number' || !(declared >= 1) || (!Number.isInteger(declared) && declared !== Infinity)) {
+    throw new ERR_OPTION_INVALID(`${className}.concurrency`, 'must be a whole number of at least 1, or Infinity')
+  }
+  return declared
+}
+
+function checkExplicitSchema (schema: TSchema, tag: string, className: string, discriminator: string): void {
+  const literal = discriminatorLiteral(schema, discriminator)
+  if (literal === undefined) throw new ERR_SCHEMA_NO_DISCRIMINATOR(className, tag, discriminator)
+  if (literal !== tag) throw new ERR_SCHEMA_TAG_MISMATCH(className, tag, literal)
+}
+
+/** `send-message`, `send_message`, `sendMessage` and `SendMessage` all name `onSendMessage`. */
+export function toPascal (tag: string): string {
+  let out = ''
+  let upper = true
+  for (let i = 0; i < tag.length; i++) {
+    const ch = tag[i]
+    if (ch === '-' || ch === '_' || ch === '.' || ch === ':' || ch === ' ') {
+      upper = true
+    } else {
+      out += upper ? ch.toUpperCase() : ch
+      upper = false
+    }
+  }
+  return out
+}
+
+/** The spellings registered up front so the common ones never reach `toPascal`. */
+function spellings (pascal: string, canonical: string | undefined): string[] {
+  const words = pascal.split(/(?=[A-Z])/)
+  const lower = words.map((word) => word.toLowerCase())
+  const found = [pascal, pascal[0].toLowerCase() + pascal.slice(1), lower.join('-'), lower.join('_')]
+  if (canonical !== undefined) found.unshift(canonical)
+  return found
+}

@@ -1,0 +1,112 @@
+import type { WebsocketPluginOptions } from '@fastify/websocket'
+import type { Backend } from './backends/backend.js'
+import type { BackpressurePolicy } from './connection.js'
+import { ERR_OPTION_INVALID } from './errors.js'
+import { DEFAULT_DISCRIMINATOR } from './schema.js'
+
+/** Options of `app.register(pachinko, options)`. */
+export interface PachinkoOptions {
+  /** Passed to `@fastify/websocket` when the plugin registers it (ignored when you registered it yourself). */
+  websocket?: WebsocketPluginOptions
+  /**
+   * Largest frame accepted, in bytes; a larger one closes the connection with 1009.
+   * @default 1048576 (1 MiB; ws's own default is 100 MiB)
+   */
+  maxPayload?: number
+  /**
+   * The message field that carries the tag.
+   * @default 'type'
+   */
+  discriminator?: string
+  /**
+   * Refuse properties a handler's schema does not declare.
+   * @default true
+   */
+  strict?: boolean
+  /**
+   * Frames with `__proto__` or `constructor.prototype` keys: refuse them (BAD_JSON), strip the keys, or let them through.
+   * @default 'error'
+   */
+  onProtoPoisoning?: 'error' | 'remove' | 'ignore'
+  /**
+   * Where rooms and fan-out live: `'memory'` (this process) or a backend such as `redisBackend({ url })`.
+   * @default 'memory'
+   */
+  backend?: 'memory' | Backend
+  /** Per-connection send-buffer limits. */
+  backpressure?: {
+    /**
+     * Bytes a connection may have buffered before the policy applies.
+     * @default 1048576
+     */
+    highWaterMark?: number
+    /**
+     * `'close'` closes a slow consumer with 1013, `'drop'` skips it, `'wait'` makes async sends wait for it to drain.
+     * @default 'close'
+     */
+    policy?: BackpressurePolicy
+    /**
+     * How long an async send waits for a slow consumer under `'wait'`.
+     * @default 5000
+     */
+    sendTimeoutMs?: number
+  }
+  /**
+   * On `app.close()`, how long connections get to run `onDisconnect` after the 1001 close before they are terminated.
+   * @default 5000
+   */
+  closeTimeoutMs?: number
+}
+
+/** Options after defaults and validation. */
+export interface ResolvedOptions {
+  maxPayload: number
+  discriminator: string
+  strict: boolean
+  onProtoPoisoning: 'error' | 'remove' | 'ignore'
+  highWaterMark: number
+  policy: BackpressurePolicy
+  sendTimeoutMs: number
+  closeTimeoutMs: number
+}
+
+const MiB = 1024 * 1024
+
+/** Applies defaults and throws ERR_OPTION_INVALID naming the first bad option. */
+export function resolveOptions (options: PachinkoOptions): ResolvedOptions {
+  const backpressure = options.backpressure ?? {}
+  return {
+    maxPayload: positiveInteger('maxPayload', options.maxPayload, MiB),
+    discriminator: nonEmptyString('discriminator', options.discriminator, DEFAULT_DISCRIMINATOR),
+    strict: boolean('strict', options.strict, true),
+    onProtoPoisoning: oneOf('onProtoPoisoning', options.onProtoPoisoning, ['error', 'remove', 'ignore'] as const, 'error'),
+    highWaterMark: positiveInteger('backpressure.highWaterMark', backpressure.highWaterMark, MiB),
+    policy: oneOf('backpressure.policy', backpressure.policy, ['close', 'drop', 'wait'] as const, 'close'),
+    sendTimeoutMs: positiveInteger('backpressure.sendTimeoutMs', backpressure.sendTimeoutMs, 5000),
+    closeTimeoutMs: positiveInteger('closeTimeoutMs', options.closeTimeoutMs, 5000)
+  }
+}
+
+function positiveInteger (name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new ERR_OPTION_INVALID(name, `must be a positive integer, got ${String(value)}`)
+  return value
+}
+
+function nonEmptyString (name: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || value.length === 0) throw new ERR_OPTION_INVALID(name, 'must be a non-empty string')
+  return value
+}
+
+function boolean (name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new ERR_OPTION_INVALID(name, `must be true or false, got ${String(value)}`)
+  return value
+}
+
+function oneOf<T extends string> (name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback
+  if (!allowed.includes(value as T)) throw new ERR_OPTION_INVALID(name, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${String(value)}`)
+  return value as T
+}

@@ -1,0 +1,92 @@
+import websocket, { type WebsocketPluginOptions } from '@fastify/websocket'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { Backend, BackendContext } from './backends/backend.js'
+import { MemoryBackend } from './backends/memory.js'
+import type { ConnectionSettings, Metrics } from './connection.js'
+import { ERR_ALREADY_REGISTERED, ERR_OPTION_INVALID } from './errors.js'
+import { createNodeId } from './ids.js'
+import { ConnectionManager } from './manager.js'
+import { resolveOptions, type PachinkoOptions, type ResolvedOptions } from './options.js'
+import { PluginState } from './plugin-state.js'
+import { addWebSocketRoute } from './route.js'
+import { kState } from './symbols.js'
+import { CloseCode } from './wire-errors.js'
+
+const WS_DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024
+
+/** The plugin body; `index.ts` exports it wrapped in fastify-plugin. */
+export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async function pachinko (app, opts) {
+  if (app.hasDecorator('ws') || app.hasDecorator(kState as unknown as string)) throw new ERR_ALREADY_REGISTERED()
+  const options = resolveOptions(opts)
+  const backend = resolveBackend(opts.backend)
+  const log = app.log.child({ plugin: 'fastify-pachinko' })
+  const settings: ConnectionSettings = {
+    highWaterMark: options.highWaterMark,
+    policy: options.policy,
+    sendTimeoutMs: options.sendTimeoutMs,
+    metrics: newMetrics()
+  }
+  const manager = new ConnectionManager(createNodeId(), backend, settings)
+
+  // added before @fastify/websocket's own preClose, so connections get 1001 and their onDisconnect first
+  app.addHook('preClose', async () => await closeConnections(manager, options, log))
+  await useWebsocket(app, opts.websocket, options)
+
+  const context: BackendContext = {
+    nodeId: manager.nodeId,
+    settings,
+    log: log.child({ backend: backend.name }),
+    refFor: (id, nodeId, user, labels) => ({
+      id,
+      nodeId,
+      user,
+      labels,
+      local: false,
+      send: async (message) => await manager.sendTo(id, message),
+      close: async (code, reason) => await manager.disconnect(id, code, reason)
+    })
+  }
+  await backend.start(context)
+  app.addHook('onClose', async () => await backend.close())
+
+  app.decorate('ws', manager)
+  app.decorate(kState as unknown as string, new PluginState(manager, options))
+  app.decorate('addWebSocketRoute', addWebSocketRoute)
+}
+
+function resolveBackend (backend: PachinkoOptions['backend']): Backend {
+  if (backend === undefined || backend === 'memory') return new MemoryBackend()
+  if (backend !== null && typeof backend === 'object' && typeof backend.start === 'function' && typeof backend.publish === 'function') return backend
+  throw new ERR_OPTION_INVALID('backend', "must be 'memory' or a Backend (for example redisBackend({ url }))")
+}
+
+async function useWebsocket (app: FastifyInstance, websocketOptions: WebsocketPluginOptions | undefined, options: ResolvedOptions): Promise<void> {
+  if (app.hasDecorator('websocketServer')) {
+    // registered by the user: keep their settings, except ws's 100 MiB frame limit, which is a cheap memory attack
+    const wssOptions = app.websocketServer.options as { maxPayload?: number }
+    if (wssOptions.maxPayload === WS_DEFAULT_MAX_PAYLOAD) wssOptions.maxPayload = options.maxPayload
+    return
+  }
+  await app.register(websocket, {
+    ...websocketOptions,
+    options: { maxPayload: options.maxPayload, ...websocketOptions?.options },
+    // sessions log socket errors themselves; ws has already started the close with the right code
+    errorHandler: websocketOptions?.errorHandler ?? function onSocketError () {}
+  })
+}
+
+async function closeConnections (manager: ConnectionManager, options: ResolvedOptions, log: FastifyInstance['log']): Promise<void> {
+  const open = manager.size
+  if (open === 0) return
+  log.info({ connections: open }, 'closing WebSocket connections (1001)')
+  for (const connection of [...manager.local()]) connection.close(CloseCode.GOING_AWAY, 'server shutting down')
+  if (await manager.whenEmpty(options.closeTimeoutMs)) return
+  const left = manager.size
+  for (const connection of [...manager.local()]) connection.terminate()
+  log.warn({ connections: left, closeTimeoutMs: options.closeTimeoutMs }, 'terminated WebSocket connections that did not close in time')
+  await manager.whenEmpty(options.closeTimeoutMs)
+}
+
+function newMetrics (): Metrics {
+  return { connectionsOpened: 0, connectionsClosed: 0, messagesIn: 0, messagesOut: 0, messagesDropped: 0, slowConsumersClosed: 0 }
+}

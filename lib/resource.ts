@@ -1,0 +1,177 @@
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
+import type { Connection } from './connection.js'
+import type { ConnectionManager, SendOptions } from './manager.js'
+import { kContext } from './symbols.js'
+import { ClientError, CloseCode, errorFrame, WireErrorCode, type ErrorBody, type ValidationIssue } from './wire-errors.js'
+
+/** Why a frame reached `onUnhandled`. */
+export interface UnhandledFrame extends ErrorBody {
+  code: 'BAD_JSON' | 'BAD_MESSAGE' | 'UNKNOWN_TYPE' | 'UNSUPPORTED_DATA'
+  /** The parsed message, when the frame was JSON. */
+  parsed?: unknown
+}
+
+/** What one connection's resources share: made by the route, one per connection. */
+export interface ConnectionContext {
+  readonly connection: Connection
+  readonly request: FastifyRequest
+  readonly manager: ConnectionManager
+  readonly discriminator: string
+  readonly routePath: string
+  params: Record<string, string>
+  state: object | undefined
+  log: FastifyBaseLogger | undefined
+}
+
+let constructing: ConnectionContext | undefined
+
+/** Runs `make` with `context` visible to the WebSocketResource constructor, so subclass constructors can read `this.params`. */
+export function withConstructionContext<T> (context: ConnectionContext, make: () => T): T {
+  const previous = constructing
+  constructing = context
+  try {
+    return make()
+  } finally {
+    constructing = previous
+  }
+}
+
+/** Gives an instance its connection (idempotent); for instances a factory made outside `withConstructionContext`. */
+export function bindResource (resource: WebSocketResource, context: ConnectionContext): void {
+  if (resource[kContext] === context) return
+  resource[kContext] = context
+  resource.params = context.params
+  resource.request = context.request
+  resource.connection = context.connection
+}
+
+/** The connection's child logger (`{ connId, route }`), made on first use. */
+export function connectionLog (context: ConnectionContext): FastifyBaseLogger {
+  return context.log ??= context.request.log.child({ connId: context.connection.id, route: context.routePath })
+}
+
+/**
+ * The base of every resource: one instance per connection, holding that
+ * connection's state. Override the lifecycle methods you need; bind message
+ * handlers with `@handlesMessage(tag)` or name them `on<PascalTag>`.
+ * @example
+ * class Echo extends WebSocketResource {
+ *   onEcho (msg: { type: 'echo', payload: unknown }) { this.send(msg) }
+ * }
+ */
+export class WebSocketResource<Params extends object = Record<string, string>, State extends object = Record<string, unknown>> {
+  /** The route's path parameters. */
+  params!: Params
+  /** The HTTP upgrade request, after the route's Fastify hooks ran. */
+  request!: FastifyRequest
+  /** This connection: id, send, close. */
+  connection!: Connection;
+  [kContext]!: ConnectionContext
+
+  constructor () {
+    if (constructing !== undefined) bindResource(this as WebSocketResource, constructing)
+  }
+
+  /** The connection manager (`app.ws`). */
+  get ws (): ConnectionManager {
+    return this[kContext].manager
+  }
+
+  /** The Fastify instance (encapsulation context) the route was declared in. */
+  get app (): FastifyInstance {
+    return this.request.server
+  }
+
+  /** A child logger bound to this connection's id and route, made on first use. */
+  get log (): FastifyBaseLogger {
+    return connectionLog(this[kContext])
+  }
+
+  /** Per-connection state: a plain object made on first use, shared with nested resources; assign to swap in a store. */
+  get state (): State {
+    const context = this[kContext]
+    return (context.state ??= {}) as State
+  }
+
+  set state (value: State) {
+    this[kContext].state = value
+  }
+
+  /** Sends a JSON message to this connection; false if it is closed or held back by backpressure. */
+  send (message: unknown): boolean {
+    return this.connection.send(message)
+  }
+
+  /** Sends the one error-frame shape to this connection. */
+  sendError (error: ErrorBody): boolean {
+    return this.connection.send(errorFrame(this[kContext].discriminator, error))
+  }
+
+  /** Closes this connection. */
+  close (code: number = CloseCode.NORMAL, reason = ''): void {
+    this.connection.close(code, reason)
+  }
+
+  /** Joins a room (left automatically on disconnect). */
+  async join (room: string): Promise<void> {
+    await this.ws.joinRoom(this.connection, room)
+  }
+
+  async leave (room: string): Promise<void> {
+    await this.ws.leaveRoom(this.connection, room)
+  }
+
+  /** Associates this connection with a user id, for `app.ws.sendToUser`. */
+  async identify (user: string | undefined): Promise<void> {
+    await this.ws.identify(this.connection, user)
+  }
+
+  /** Broadcasts to a room on every node; `excludeSelf` leaves this connection out. */
+  async broadcast (room: string, message: unknown, options: SendOptions & { excludeSelf?: boolean } = {}): Promise<void> {
+    const { excludeSelf, ...rest } = options
+    if (excludeSelf === true) rest.exclude = rest.exclude === undefined ? this.connection : [this.connection, ...toArray(rest.exclude)]
+    await this.ws.broadcastToRoom(room, message, rest)
+  }
+
+  /** A frame no handler takes: bad JSON, a non-object, an unknown tag, binary data. Default: an error frame. */
+  onUnhandled (raw: string | Buffer, frame: UnhandledFrame): unknown {
+    this.log.debug({ code: frame.code, tag: frame.tag }, 'unhandled frame')
+    return this.sendError({ code: frame.code, message: frame.message, tag: frame.tag })
+  }
+
+  /** A message its schema refuses. Default: a VALIDATION error frame listing the issues; the connection stays open. */
+  onValidationError (issues: ValidationIssue[], message: Record<string, unknown>, tag: string): unknown {
+    this.log.debug({ tag, issues }, 'message failed validation')
+    return this.sendError({ code: WireErrorCode.VALIDATION, message: `message "${tag}" does not match its schema`, tag, issues })
+  }
+
+  /**
+   * A handler threw or rejected. Default: a ClientError goes to the client as
+   * it is (closing if it asks to); anything else is logged and the client gets
+   * INTERNAL, without details.
+   */
+  onError (error: unknown, message: Record<string, unknown> | undefined): unknown {
+    const tag = message === undefined ? undefined : message[this[kContext].discriminator] as string
+    if (error instanceof ClientError) {
+      this.log.info({ code: error.code, tag }, error.message)
+      this.sendError({ code: error.code, message: error.message, tag, issues: error.issues })
+      if (error.close !== undefined) this.close(error.close, error.message)
+      return
+    }
+    this.log.error({ err: error, tag }, 'message handler failed')
+    return this.sendError({ code: WireErrorCode.INTERNAL, message: 'internal server error', tag })
+  }
+}
+
+function toArray<T> (value: T | Iterable<T>): T[] {
+  return typeof value === 'string' || !(Symbol.iterator in Object(value)) ? [value as T] : [...(value as Iterable<T>)]
+}
+
+/** Optional lifecycle methods a resource may define. */
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+export interface WebSocketResource<Params extends object = Record<string, string>, State extends object = Record<string, unknown>> {
+  /** Runs once the socket is open; frames arriving meanwhile wait. `false` or a throw refuses the connection (close 1008). */
+  onConnect? (): boolean | void | Promise<boolean | void>
+  /** Runs once after the socket closed, when every message received before has been handled. */
+  onDisconnect? (code: number, reason: string): void | Promise<void>
+}

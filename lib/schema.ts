@@ -1,0 +1,156 @@
+import { Type, type TLiteral, type TObject, type TProperties, type TSchema } from 'typebox'
+import { Compile } from 'typebox/compile'
+import type { ValidationIssue } from './wire-errors.js'
+
+/** The field that carries a message's tag unless the plugin or route says otherwise. */
+export const DEFAULT_DISCRIMINATOR = 'type'
+
+type PayloadSchema<P> = P extends { '~kind': string } ? P : P extends TProperties ? TObject<P> : never
+
+/** The schema `message(tag, payload)` builds: `{ type: tag, payload }`. */
+export type TMessage<Tag extends string, Payload extends TSchema> = TObject<{ type: TLiteral<Tag>, payload: Payload }>
+
+/** The schema `message(tag)` builds for a message without payload. */
+export type TEmptyMessage<Tag extends string> = TObject<{ type: TLiteral<Tag> }>
+
+/**
+ * Builds a message schema `{ type: Literal(tag), payload }`. `payload` is a TypeBox
+ * schema or the properties of an object schema; without it the message is just
+ * its tag (under strict validation, any other field is then refused).
+ * @example const SendMessage = message('sendMessage', { text: Type.String({ maxLength: 2000 }) })
+ */
+export function message<Tag extends string> (tag: Tag): TEmptyMessage<Tag>
+export function message<Tag extends string, P extends TSchema | TProperties> (tag: Tag, payload: P): TMessage<Tag, PayloadSchema<P>>
+export function message (tag: string, payload?: TSchema | TProperties): TSchema {
+  if (typeof tag !== 'string' || tag.length === 0) throw new TypeError('message(tag): tag must be a non-empty string')
+  if (payload === undefined) return Type.Object({ type: Type.Literal(tag) })
+  const payloadSchema = isSchema(payload) ? payload : Type.Object(payload as TProperties)
+  return Type.Object({ type: Type.Literal(tag), payload: payloadSchema })
+}
+
+function isSchema (value: object): value is TSchema {
+  return Object.prototype.hasOwnProperty.call(value, '~kind') || 'type' in value || 'anyOf' in value ||
+    'allOf' in value || 'oneOf' in value || '$ref' in value || 'const' in value || 'enum' in value
+}
+
+/** The literal string a message schema pins its discriminator to, or undefined when it pins none. */
+export function discriminatorLiteral (schema: unknown, discriminator: string): string | undefined {
+  if (schema === null || typeof schema !== 'object') return undefined
+  const properties = (schema as { properties?: Record<string, unknown> }).properties
+  if (properties === undefined || !Object.prototype.hasOwnProperty.call(properties, discriminator)) return undefined
+  const field = properties[discriminator] as { const?: unknown, enum?: unknown[] } | undefined
+  if (typeof field?.const === 'string') return field.const
+  if (Array.isArray(field?.enum) && field.enum.length === 1 && typeof field.enum[0] === 'string') return field.enum[0]
+  return undefined
+}
+
+/** The message schemas a `static schema` declares: the members of a union, or the schema itself. */
+export function unionMembers (schema: TSchema): TSchema[] {
+  const s = schema as { anyOf?: TSchema[], oneOf?: TSchema[] }
+  return s.anyOf ?? s.oneOf ?? [schema]
+}
+
+/** A compiled message check: `check` is the hot path, `issues` runs only on failure. */
+export interface MessageValidator {
+  check (value: unknown): boolean
+  issues (value: unknown): ValidationIssue[]
+}
+
+const MAX_ISSUES = 10
+const compiled = new WeakMap<TSchema, { strict?: MessageValidator, loose?: MessageValidator }>()
+
+/** Compiles a message schema once per (schema, strictness) and caches it. */
+export function compileMessageSchema (schema: TSchema, strict: boolean): MessageValidator {
+  let entry = compiled.get(schema)
+  if (entry === undefined) {
+    entry = {}
+    compiled.set(schema, entry)
+  }
+  const key = strict ? 'strict' : 'loose'
+  const existing = entry[key]
+  if (existing !== undefined) return existing
+  const validator = Compile(strict ? strictSchema(schema) : schema)
+  const result: MessageValidator = {
+    check: (value) => validator.Check(value),
+    issues: (value) => toIssues(validator.Errors(value))
+  }
+  entry[key] = result
+  return result
+}
+
+interface TypeBoxError { keyword: string, instancePath: string, message: string, params: Record<string, unknown> }
+
+function toIssues (errors: TypeBoxError[]): ValidationIssue[] {
+  const issues: ValidationIssue[] = []
+  const seen = new Set<string>()
+  for (const error of errors) {
+    // TypeBox reports an unknown property twice: once as `additionalProperties`
+    // on the object and once as the `false` schema it met at the property.
+    if (error.keyword === 'boolean') continue
+    const extra = error.params.additionalProperties ?? error.params.unevaluatedProperties
+    const found: ValidationIssue[] = Array.isArray(extra)
+      ? extra.map((name) => ({ path: `${error.instancePath}/${escapePointer(String(name))}`, message: 'unknown property' }))
+      : [{ path: error.instancePath, message: error.message }]
+    for (const issue of found) {
+      const key = issue.path + '\0' + issue.message
+      if (seen.has(key)) continue
+      seen.add(key)
+      issues.push(issue)
+      if (issues.length === MAX_ISSUES) return issues
+    }
+  }
+  return issues
+}
+
+function escapePointer (segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1')
+}
+
+/**
+ * A copy of `schema` in which every object refuses properties it does not
+ * declare (unless it says otherwise), and every `allOf` refuses properties none
+ * of its members declare.
+ */
+export function strictSchema (schema: TSchema): TSchema {
+  return strictify(schema, false, new Map()) as TSchema
+}
+
+function strictify (node: unknown, underAllOf: boolean, seen: Map<object, unknown>): unknown {
+  if (node === null || typeof node !== 'object') return node
+  const cached = seen.get(node)
+  if (cached !== undefined) return cached
+  if (Array.isArray(node)) {
+    const out: unknown[] = []
+    seen.set(node, out)
+    for (const item of node) out.push(strictify(item, underAllOf, seen))
+    return out
+  }
+  const source = node as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  seen.set(node, out)
+  for (const key of Object.keys(source)) {
+    const value = source[key]
+    if (key === 'properties' || key === 'patternProperties' || key === '$defs' || key === 'definitions') {
+      const map: Record<string, unknown> = {}
+      for (const name of Object.keys(value as object)) map[name] = strictify((value as Record<string, unknown>)[name], false, seen)
+      out[key] = map
+    } else if (key === 'allOf') {
+      out[key] = (value as unknown[]).map((member) => strictify(member, true, seen))
+    } else if (key === 'items' || key === 'prefixItems' || key === 'anyOf' || key === 'oneOf' ||
+      key === 'additionalProperties' || key === 'additionalItems' || key === 'not') {
+      out[key] = strictify(value, underAllOf && (key === 'anyOf' || key === 'oneOf'), seen)
+    } else {
+      out[key] = value
+    }
+  }
+  if (Array.isArray(source.allOf) && source.unevaluatedProperties === undefined && !underAllOf) {
+    out.unevaluatedProperties = false
+  } else if (isObjectSchema(source) && source.additionalProperties === undefined && !underAllOf) {
+    out.additionalProperties = false
+  }
+  return out
+}
+
+function isObjectSchema (schema: Record<string, unknown>): boolean {
+  return schema.type === 'object' || (schema.type === undefined && schema.properties !== undefined)
+}

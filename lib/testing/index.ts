@@ -1,0 +1,6 @@
+/*
+ * fastify-pachinko/testing: drive WebSocket routes in tests without a port,
+ * the way `fastify.inject` drives HTTP routes.
+ */
+export { connect, UpgradeRefusedError } from './connect.js'
+export type { CloseInfo, ConnectOptions, Frame, TestConnection, TraceEntry } from './connect.js'

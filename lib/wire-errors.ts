@@ -1,0 +1,83 @@
+/*
+ * Errors sent to clients: a closed set of codes, one frame shape, built by one
+ * function. A client frame never carries a stack or a server-side message.
+ */
+
+/** The error codes the library itself sends to clients. */
+export const WireErrorCode = {
+  /** A text frame that is not valid JSON, or JSON with `__proto__`/`constructor.prototype` keys. */
+  BAD_JSON: 'BAD_JSON',
+  /** Valid JSON that is not an object, or whose tag is missing or not a string. */
+  BAD_MESSAGE: 'BAD_MESSAGE',
+  /** A tag no handler is bound to. */
+  UNKNOWN_TYPE: 'UNKNOWN_TYPE',
+  /** The message does not match its handler's schema. */
+  VALIDATION: 'VALIDATION',
+  /** A binary frame sent to a resource that only speaks JSON text. */
+  UNSUPPORTED_DATA: 'UNSUPPORTED_DATA',
+  /** The handler failed; details are in the server log, not in the frame. */
+  INTERNAL: 'INTERNAL'
+} as const
+
+/** One of the library's own client error codes. */
+export type WireErrorCode = typeof WireErrorCode[keyof typeof WireErrorCode]
+
+/** WebSocket close codes the library uses (RFC 6455 §7.4.1). */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  TRY_AGAIN_LATER: 1013
+} as const
+
+/** One problem found by validation: a JSON pointer into the message and what is wrong there. */
+export interface ValidationIssue {
+  path: string
+  message: string
+}
+
+/** The body of an error frame: `{ [discriminator]: 'error', error: ErrorBody }`. */
+export interface ErrorBody {
+  code: string
+  message: string
+  tag?: string
+  issues?: ValidationIssue[]
+}
+
+/**
+ * An error meant for the client: thrown from a handler or `onConnect`, its code
+ * and message go into the error frame as they are (an ordinary error becomes
+ * `INTERNAL`). With `close`, the connection is closed with that code after the frame.
+ * @example throw new ClientError('FORBIDDEN', 'you are not a member of this room', { close: 4003 })
+ */
+export class ClientError extends Error {
+  readonly code: string
+  readonly close: number | undefined
+  readonly issues: ValidationIssue[] | undefined
+
+  constructor (code: string, message: string, options: { close?: number, issues?: ValidationIssue[] } = {}) {
+    super(message)
+    this.name = 'ClientError'
+    this.code = code
+    this.close = options.close
+    this.issues = options.issues
+  }
+}
+
+/** Builds the one error frame shape every client error uses. */
+export function errorFrame (discriminator: string, body: ErrorBody): Record<string, unknown> {
+  const error: ErrorBody = { code: body.code, message: body.message }
+  if (body.tag !== undefined) error.tag = body.tag
+  if (body.issues !== undefined) error.issues = body.issues
+  return { [discriminator]: 'error', error }
+}
+
+/** Close reasons are capped at 123 bytes by the protocol; longer ones would make `close()` throw. */
+export function closeReason (reason: string): string {
+  if (Buffer.byteLength(reason) <= 123) return reason
+  let cut = reason.slice(0, 120)
+  while (Buffer.byteLength(cut) > 120) cut = cut.slice(0, -1)
+  return cut + '...'
+}
