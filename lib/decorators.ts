@@ -3,10 +3,10 @@ import type { Static, TSchema } from 'typebox'
 import { HANDLERS_KEY, type HandlerOptions, type HandlerRecord } from './metadata.js'
 
 /** A method decorator that checks the method accepts the schema's static type. */
-export type TypedHandlerDecorator<M> = (
+export type TypedHandlerDecorator<M> = <T extends (message: M) => unknown> (
   target: object,
   key: string | symbol,
-  descriptor: TypedPropertyDescriptor<(message: M) => unknown>
+  descriptor: TypedPropertyDescriptor<T>
 ) => void
 
 /**

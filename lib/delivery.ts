@@ -68,7 +68,6 @@ function writeWhenDrained (connection: Connection, frame: Buffer, settings: Conn
       settings.metrics.messagesDropped++
       done(new ERR_SEND_TIMEOUT(connection.id, timeoutMs))
     }, timeoutMs)
-    timer.unref()
     socket.on('drain', onDrain)
     socket.once('close', onClose)
   })

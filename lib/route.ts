@@ -35,12 +35,11 @@ export type WebSocketRouteOptions<A extends readonly unknown[]> = WebSocketRoute
   ([] extends A ? { args?: A } : { args: A })
 
 type OptionsArg<A extends readonly unknown[]> = [] extends A ? [options?: WebSocketRouteOptions<A>] : [options: WebSocketRouteOptions<A>]
-type FactoryArgs<F> = F extends (context: never, ...args: infer A) => unknown ? A : never
 
 /** The type of `app.addWebSocketRoute`. */
 export interface AddWebSocketRoute {
+  <A extends unknown[]>(path: string, factory: ResourceFactory<A>, ...options: OptionsArg<A>): FastifyInstance
   <C extends ResourceClass>(path: string, resource: C, ...options: OptionsArg<ConstructorParameters<C>>): FastifyInstance
-  <F extends ResourceFactory>(path: string, factory: F, ...options: OptionsArg<FactoryArgs<F>>): FastifyInstance
 }
 
 const HTTP_FORBIDDEN = 403

@@ -8,7 +8,7 @@ import { build, until } from './helpers/build.js'
 const Say = message('say', { text: Type.String({ maxLength: 20 }) })
 
 class Chat extends WebSocketResource {
-  async onConnect () {
+  override async onConnect () {
     await this.join('room')
   }
 
@@ -193,7 +193,7 @@ t.test('lets a client disconnect mid-handler: the handler finishes, onDisconnect
       events.push('sent ' + String(this.send({ type: 'late' })))
     }
 
-    onDisconnect (code: number) { events.push(`disconnect ${code}`) }
+    override onDisconnect (code: number) { events.push(`disconnect ${code}`) }
   }
   const app = await build(t)
   app.addWebSocketRoute('/slow', Slow)

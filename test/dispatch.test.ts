@@ -153,8 +153,8 @@ t.test('reads the tag from a configured discriminator', async (t) => {
 t.test('never dispatches lifecycle methods, base helpers or Object.prototype members by tag', async (t) => {
   let connects = 0
   class Guarded extends WebSocketResource {
-    onConnect () { connects++ }
-    onDisconnect () {}
+    override onConnect () { connects++ }
+    override onDisconnect () {}
   }
   const app = await build(t)
   app.addWebSocketRoute('/guarded', Guarded)

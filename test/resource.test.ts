@@ -42,7 +42,7 @@ t.test('gives each connection its own instance with params, request, connection,
 t.test('lets state be swapped for an external store', async (t) => {
   const store = { hits: 0 }
   class Stored extends WebSocketResource<Record<string, string>, { hits: number }> {
-    onConnect () { this.state = store }
+    override onConnect () { this.state = store }
     onHit () { this.state.hits++; this.send({ type: 'hits', payload: store.hits }) }
   }
   const app = await build(t)
@@ -55,11 +55,11 @@ t.test('lets state be swapped for an external store', async (t) => {
 t.test('refuses with 1008 when onConnect returns false, without calling onDisconnect', async (t) => {
   let disconnects = 0
   class Picky extends WebSocketResource {
-    async onConnect () {
+    override async onConnect () {
       return (this.request.query as { ok?: string }).ok === 'yes'
     }
 
-    onDisconnect () { disconnects++ }
+    override onDisconnect () { disconnects++ }
   }
   const app = await build(t)
   app.addWebSocketRoute('/picky', Picky)
@@ -75,8 +75,8 @@ t.test('refuses with 1008 when onConnect returns false, without calling onDiscon
 t.test('refuses with 1008 and an error log when onConnect throws', async (t) => {
   let disconnects = 0
   class Broken extends WebSocketResource {
-    onConnect (): boolean { throw new Error('database down') }
-    onDisconnect () { disconnects++ }
+    override onConnect (): boolean { throw new Error('database down') }
+    override onDisconnect () { disconnects++ }
   }
   const app = await build(t)
   app.addWebSocketRoute('/broken', Broken)
@@ -91,7 +91,7 @@ t.test('refuses with 1008 and an error log when onConnect throws', async (t) => 
 
 t.test('sends a ClientError from onConnect, then closes with its code', async (t) => {
   class Auth extends WebSocketResource {
-    onConnect (): boolean { throw new ClientError('UNAUTHORIZED', 'token expired', { close: 4001 }) }
+    override onConnect (): boolean { throw new ClientError('UNAUTHORIZED', 'token expired', { close: 4001 }) }
   }
   const app = await build(t)
   app.addWebSocketRoute('/auth', Auth)
@@ -106,7 +106,7 @@ t.test('buffers frames that arrive while onConnect runs and dispatches them afte
   let connectDone = false
   let lateFrames = 0
   class Slow extends WebSocketResource {
-    async onConnect () {
+    override async onConnect () {
       await new Promise((resolve) => setTimeout(resolve, 50))
       connectDone = true
       return true
@@ -136,7 +136,7 @@ t.test('calls onDisconnect with the close code and reason, after the messages re
       events.push(msg.payload)
     }
 
-    onDisconnect (code: number, reason: string) { events.push(`closed ${code} ${reason}`) }
+    override onDisconnect (code: number, reason: string) { events.push(`closed ${code} ${reason}`) }
   }
   const app = await build(t)
   app.addWebSocketRoute('/t', Tracked)
@@ -150,8 +150,8 @@ t.test('calls onDisconnect with the close code and reason, after the messages re
 
 t.test('logs an onDisconnect that throws and still unregisters the connection', async (t) => {
   class Faulty extends WebSocketResource {
-    async onConnect () { await this.join('r') }
-    onDisconnect () { throw new Error('cleanup failed') }
+    override async onConnect () { await this.join('r') }
+    override onDisconnect () { throw new Error('cleanup failed') }
   }
   const app = await build(t)
   app.addWebSocketRoute('/f', Faulty)
@@ -165,11 +165,11 @@ t.test('logs an onDisconnect that throws and still unregisters the connection', 
 t.test('lets onUnhandled, onValidationError and onError be overridden', async (t) => {
   class Custom extends WebSocketResource {
     static schema = undefined
-    onUnhandled (raw: string | Buffer, frame: { code: string }) {
+    override onUnhandled (raw: string | Buffer, frame: { code: string }) {
       this.send({ type: 'custom-unhandled', payload: { code: frame.code, raw: raw.toString() } })
     }
 
-    onError (error: unknown) {
+    override onError (error: unknown) {
       this.send({ type: 'custom-error', payload: (error as Error).message })
     }
 
@@ -188,7 +188,7 @@ t.test('lets onUnhandled, onValidationError and onError be overridden', async (t
 
 t.test('logs an onError that itself fails, and carries on', async (t) => {
   class Worse extends WebSocketResource {
-    async onError () { throw new Error('handler of handlers failed') }
+    override async onError () { throw new Error('handler of handlers failed') }
     onFail () { throw new Error('first') }
     onPing () { this.send({ type: 'pong' }) }
   }

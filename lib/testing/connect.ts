@@ -200,7 +200,7 @@ function isObject (value: unknown): value is Record<string, unknown> {
 
 function withQuery (path: string, query: ConnectOptions['query']): string {
   if (query === undefined) return path
-  const search = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString()
+  const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString()
   return search === '' ? path : `${path}${path.includes('?') ? '&' : '?'}${search}`
 }
 

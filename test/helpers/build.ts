@@ -15,7 +15,8 @@ export async function build (t: Test, options: PachinkoOptions = {}, server: Fas
       done()
     }
   })
-  const app = Fastify({ logger: { level: 'debug', stream }, ...server })
+  // typed without Fastify's PromiseLike side, which would make the async return drop `logs`
+  const app: FastifyInstance = Fastify({ logger: { level: 'debug', stream }, ...server })
   t.teardown(() => app.close())
   await app.register(pachinko, options)
   return Object.assign(app, { logs })
