@@ -1,0 +1,25 @@
+import t from 'tap'
+import * as main from '../lib/index.js'
+import * as testing from '../lib/testing/index.js'
+import { readFileSync } from 'node:fs'
+
+t.test('pins the public runtime exports', async (t) => {
+  t.same(Object.keys(main).sort(), [
+    'ClientError', 'CloseCode', 'Connection', 'ConnectionManager', 'MemoryBackend', 'WebSocketResource', 'WireErrorCode',
+    'default', 'errors', 'handlesMessage', 'message', 'pachinko'
+  ])
+  t.equal(main.default, main.pachinko)
+  t.same(Object.keys(testing).sort(), ['UpgradeRefusedError', 'connect'])
+})
+
+t.test('exposes exactly "." and "./testing" from package.json', async (t) => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  t.same(Object.keys(pkg.exports), ['.', './testing'])
+  t.equal(pkg.type, 'module')
+  t.equal(pkg.license, 'ISC')
+})
+
+t.test('wraps the plugin with fastify-plugin metadata', async (t) => {
+  const meta = (main.pachinko as unknown as Record<symbol, { name: string, fastify: string }>)[Symbol.for('plugin-meta')]
+  t.match(meta, { name: 'fastify-pachinko', fastify: '5.x' })
+})

@@ -1,0 +1,70 @@
+import 'reflect-metadata'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { expectAssignable, expectError, expectType } from 'tsd'
+import { Type, type Static } from 'typebox'
+import pachinko, {
+  ConnectionManager, WebSocketResource, handlesMessage, message,
+  type Connection, type ConnectionRef, type PachinkoOptions
+} from '../dist/lib/index.js'
+import { connect, type TestConnection } from '../dist/lib/testing/index.js'
+
+const SendMessage = message('sendMessage', { text: Type.String() })
+type SendMessage = Static<typeof SendMessage>
+
+// message() builds the { type, payload } shape
+expectType<{ type: 'sendMessage', payload: { text: string } }>({} as SendMessage)
+expectType<{ type: 'ping' }>({} as Static<ReturnType<typeof message<'ping'>>>)
+
+// the plugin's decorators exist on FastifyInstance
+const app = Fastify()
+await app.register(pachinko, { discriminator: 'type', backpressure: { policy: 'drop' } })
+expectType<ConnectionManager>(app.ws)
+expectType<Promise<void>>(app.ws.broadcastToRoom('general', { type: 'hi' }))
+expectType<AsyncIterable<ConnectionRef>>(app.ws.connections({ room: 'general' }))
+expectType<string>(app.ws.urlFor('chat.room', { room: 'general' }))
+expectError(app.register(pachinko, { backpressure: { policy: 'block' } }))
+expectAssignable<PachinkoOptions>({ maxPayload: 1024, strict: false, onProtoPoisoning: 'remove' })
+
+class Chat extends WebSocketResource<{ room: string }, { sent: number }> {
+  constructor (readonly history: number) { super() }
+
+  // a handler's message is typed from its schema
+  @handlesMessage('sendMessage', SendMessage)
+  async send2 (msg: SendMessage): Promise<void> {
+    expectType<string>(msg.payload.text)
+    expectType<string>(this.params.room)
+    expectType<number>(this.state.sent)
+    expectType<Connection>(this.connection)
+    await this.broadcast(this.params.room, { type: 'newMessage', payload: msg.payload }, { excludeSelf: true })
+  }
+
+  // fewer parameters are fine
+  @handlesMessage('sendMessage', SendMessage)
+  touch (): void {}
+}
+
+class WrongField extends WebSocketResource {
+  // a method that expects a field the schema does not have is a type error
+  // @ts-expect-error the schema's payload has `text`, not `txt`
+  @handlesMessage('sendMessage', SendMessage)
+  send2 (msg: { payload: { txt: string } }): void { void msg }
+}
+void WrongField
+
+// `args` is typed from the constructor, and required when the constructor needs it
+app.addWebSocketRoute('/ws/chat/:room', Chat, { args: [100], name: 'chat.room' })
+expectError(app.addWebSocketRoute('/ws/chat/:room', Chat))
+expectError(app.addWebSocketRoute('/ws/chat/:room', Chat, { args: ['100'] }))
+class NoArgs extends WebSocketResource {}
+app.addWebSocketRoute('/plain', NoArgs)
+expectType<FastifyInstance>(app.addWebSocketRoute('/factory/:id', (ctx, size: number) => {
+  expectType<Record<string, string>>(ctx.params)
+  return new Chat(size)
+}, { args: [1] }))
+expectError(app.addWebSocketRoute('/nope', class NotAResource {}))
+
+// the testing helper is typed
+const client = await connect<{ type: string, payload?: unknown }>(app, '/plain', { headers: { authorization: 'x' } })
+expectType<TestConnection<{ type: string, payload?: unknown }>>(client)
+expectType<Promise<{ type: string, payload?: unknown }>>(client.expect('pong'))
+expectType<Promise<{ code: number, reason: string }>>(client.closed)
