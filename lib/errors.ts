@@ -54,3 +54,10 @@ export const ERR_SEND_TIMEOUT = createError<[string, number]>(
   'FST_PACHINKO_SEND_TIMEOUT', 'Connection "%s" did not drain its send buffer within %d ms', 503)
 export const ERR_MESSAGE_NOT_SERIALIZABLE = createError<[string, { cause: unknown }?]>(
   'FST_PACHINKO_MESSAGE_NOT_SERIALIZABLE', 'The message cannot be serialised to JSON: %s', 500, TypeError)
+
+// backends
+export const ERR_BACKEND_CONNECT = createError<[string, string, string, { cause: unknown }?]>(
+  'FST_PACHINKO_BACKEND_CONNECT', 'Cannot start the %s backend at %s: %s', 500)
+export const ERR_BACKEND_UNAVAILABLE = createError<[string, string, { cause: unknown }?]>(
+  'FST_PACHINKO_BACKEND_UNAVAILABLE',
+  'The %s backend is unavailable (%s): local delivery goes on, cross-node operations fail until it reconnects', 503)

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs'
 
 t.test('pins the public runtime exports', async (t) => {
   t.same(Object.keys(main).sort(), [
-    'ClientError', 'CloseCode', 'Connection', 'ConnectionManager', 'MemoryBackend', 'WebSocketResource', 'WireErrorCode',
-    'default', 'errors', 'handlesMessage', 'message', 'pachinko'
+    'Bus', 'ClientError', 'CloseCode', 'ClusterBackend', 'Connection', 'ConnectionManager', 'MemoryBackend', 'WebSocketResource', 'WireErrorCode',
+    'createBus', 'default', 'errors', 'handlesMessage', 'message', 'pachinko', 'redisBackend'
   ])
   t.equal(main.default, main.pachinko)
   t.same(Object.keys(testing).sort(), ['UpgradeRefusedError', 'connect'])

@@ -34,13 +34,13 @@ export class MemoryBackend implements Backend {
   async remove (connection: Connection): Promise<void> {
     if (!this.connectionsById.delete(connection.id)) return
     const rooms = connection[kRooms]
+    const user = connection[kUser]
     connection[kRooms] = undefined
-    if (connection[kUser] !== undefined) this.removeFromUser(connection, connection[kUser])
     connection[kLabels] = undefined
-    if (rooms === undefined) return
-    const emptied: string[] = []
-    for (const room of rooms) if (this.removeFromRoom(connection, room)) emptied.push(room)
-    for (const room of emptied) await this.roomClosed(room)
+    const work: Array<Promise<void>> = []
+    if (user !== undefined && this.removeFromUser(connection, user)) work.push(this.userClosed(user))
+    if (rooms !== undefined) for (const room of rooms) if (this.removeFromRoom(connection, room)) work.push(this.roomClosed(room))
+    await Promise.all(work)
   }
 
   get (id: string): Connection | undefined {
@@ -78,16 +78,20 @@ export class MemoryBackend implements Backend {
 
   async identify (connection: Connection, user: string | undefined): Promise<void> {
     const previous = connection[kUser]
-    if (previous === user) return
-    if (previous !== undefined) this.removeFromUser(connection, previous)
+    if (previous === user || !this.connectionsById.has(connection.id)) return
     connection[kUser] = user
-    if (user === undefined || !this.connectionsById.has(connection.id)) return
-    let devices = this.users.get(user)
-    if (devices === undefined) {
-      devices = new Set()
-      this.users.set(user, devices)
+    const work: Array<Promise<void>> = []
+    if (previous !== undefined && this.removeFromUser(connection, previous)) work.push(this.userClosed(previous))
+    if (user !== undefined) {
+      let devices = this.users.get(user)
+      if (devices === undefined) {
+        devices = new Set()
+        this.users.set(user, devices)
+      }
+      devices.add(connection)
+      if (devices.size === 1) work.push(this.userOpened(user))
     }
-    devices.add(connection)
+    await Promise.all(work)
   }
 
   async label (connection: Connection, label: string, on: boolean): Promise<void> {
@@ -189,6 +193,10 @@ export class MemoryBackend implements Backend {
   protected async roomOpened (room: string): Promise<void> {}
   /** Called when this node's last member leaves a room; a clustered backend unsubscribes here. */
   protected async roomClosed (room: string): Promise<void> {}
+  /** Called when this node's first connection of a user is identified. */
+  protected async userOpened (user: string): Promise<void> {}
+  /** Called when this node's last connection of a user goes. */
+  protected async userClosed (user: string): Promise<void> {}
 
   private removeFromRoom (connection: Connection, room: string): boolean {
     const members = this.rooms.get(room)
@@ -198,10 +206,11 @@ export class MemoryBackend implements Backend {
     return true
   }
 
-  private removeFromUser (connection: Connection, user: string): void {
+  /** True when it was the user's last connection on this node. */
+  private removeFromUser (connection: Connection, user: string): boolean {
     const devices = this.users.get(user)
-    if (devices === undefined) return
-    devices.delete(connection)
-    if (devices.size === 0) this.users.delete(user)
+    if (devices === undefined || !devices.delete(connection) || devices.size > 0) return false
+    this.users.delete(user)
+    return true
   }
 }

@@ -44,7 +44,7 @@ t.test('keeps rooms apart', async (t) => {
 
 t.test('refuses a connection without a user name with 1008', async (t) => {
   const app = await chat(t)
-  for (const query of [{}, { user: '   ' }, { user: 'x'.repeat(33) }]) {
+  for (const query of [{}, { user: '   ' }, { user: 'x'.repeat(33) }] as Array<Record<string, string>>) {
     const client = await connect(app, '/ws/chat/general', { query })
     t.equal((await client.closed).code, 1008)
   }

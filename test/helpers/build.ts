@@ -30,3 +30,12 @@ export async function until (predicate: () => boolean, ms = 2000, what = 'condit
     await new Promise((resolve) => setImmediate(resolve))
   }
 }
+
+/** Like `until`, for a condition that needs I/O to check. */
+export async function untilAsync (predicate: () => Promise<boolean>, ms = 2000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}

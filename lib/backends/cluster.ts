@@ -1,0 +1,326 @@
+import type { Connection } from '../connection.js'
+import { deliverOne, settleAll } from '../delivery.js'
+import { ERR_BACKEND_CONNECT, ERR_BACKEND_UNAVAILABLE, ERR_CONNECTION_NOT_FOUND } from '../errors.js'
+import { nodeOf } from '../ids.js'
+import { kLabels, kRooms, kUser } from '../symbols.js'
+import type { BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions, Target } from './backend.js'
+import type { ClusterTransport, ConnectionRecord, NodeStateUpdate } from './cluster-transport.js'
+import { seal, unseal, type EnvelopeHeader } from './envelope.js'
+import { MemoryBackend } from './memory.js'
+
+/** Timing of a clustered backend. */
+export interface ClusterOptions {
+  /**
+   * How often this node refreshes its presence.
+   * @default 5000
+   */
+  heartbeatMs?: number
+  /**
+   * How long after its last heartbeat a silent node stops counting.
+   * @default 3 × heartbeatMs
+   */
+  ttlMs?: number
+}
+
+const ALL = 'all'
+const room = (name: string): string => `room:${name}`
+const user = (name: string): string => `user:${name}`
+const node = (id: string): string => `node:${id}`
+
+/**
+ * The rules of a multi-node backend, over a thin transport: local delivery
+ * first, then one publication per broadcast carrying the serialised frame;
+ * a node subscribes only to the rooms and users it has local members of;
+ * each node publishes its membership (expiring unless refreshed) for the
+ * cluster-wide queries, and republishes it after an outage.
+ */
+export class ClusterBackend extends MemoryBackend {
+  override readonly name: string
+  private readonly heartbeatMs: number
+  private readonly ttlMs: number
+  private timer: NodeJS.Timeout | undefined
+  private up = false
+  private stale = false
+  private readonly subscribing = new Map<string, Promise<void>>()
+
+  constructor (readonly transport: ClusterTransport, name: string, options: ClusterOptions = {}) {
+    super()
+    this.name = name
+    this.heartbeatMs = options.heartbeatMs ?? 5000
+    this.ttlMs = options.ttlMs ?? 3 * this.heartbeatMs
+  }
+
+  override async start (context: BackendContext): Promise<void> {
+    await super.start(context)
+    this.transport.onMessage((channel, payload) => this.receive(channel, payload))
+    this.transport.onStatus((status, error) => this.statusChanged(status, error))
+    try {
+      await this.transport.connect()
+      await this.transport.subscribe([node(context.nodeId), ALL])
+      await this.transport.heartbeat(context.nodeId, this.ttlMs)
+    } catch (err) {
+      await this.transport.close()
+      throw new ERR_BACKEND_CONNECT(this.name, this.transport.description, (err as Error).message, { cause: err })
+    }
+    this.up = true
+    this.timer = setInterval(() => { void this.beat() }, this.heartbeatMs)
+    this.timer.unref()
+  }
+
+  override async close (): Promise<void> {
+    clearInterval(this.timer)
+    if (this.up) await this.transport.removeNode(this.context.nodeId).catch(() => {})
+    await this.transport.close()
+  }
+
+  override add (connection: Connection): void {
+    super.add(connection)
+    void this.update({ connections: [[connection.id, record(connection)]] })
+  }
+
+  override async remove (connection: Connection): Promise<void> {
+    const rooms = [...connection.rooms]
+    const owner = connection.user
+    await super.remove(connection)
+    await this.update({
+      connections: [[connection.id, null]],
+      rooms: rooms.map((name) => [name, this.rooms.get(name)?.size ?? 0]),
+      users: owner === undefined ? [] : [[owner, this.users.get(owner)?.size ?? 0]]
+    })
+  }
+
+  override async join (connection: Connection, name: string): Promise<void> {
+    await super.join(connection, name)
+    await this.subscribing.get(room(name))
+    await this.update({ connections: [[connection.id, record(connection)]], rooms: [[name, this.rooms.get(name)?.size ?? 0]] })
+  }
+
+  override async leave (connection: Connection, name: string): Promise<void> {
+    await super.leave(connection, name)
+    await this.update({ connections: [[connection.id, record(connection)]], rooms: [[name, this.rooms.get(name)?.size ?? 0]] })
+  }
+
+  override async identify (connection: Connection, name: string | undefined): Promise<void> {
+    const previous = connection.user
+    await super.identify(connection, name)
+    const users: Array<[string, number]> = []
+    for (const u of [previous, name]) if (u !== undefined) users.push([u, this.users.get(u)?.size ?? 0])
+    if (name !== undefined) await this.subscribing.get(user(name))
+    await this.update({ connections: [[connection.id, record(connection)]], users })
+  }
+
+  override async label (connection: Connection, label: string, on: boolean): Promise<void> {
+    await super.label(connection, label, on)
+    await this.update({ connections: [[connection.id, record(connection)]] })
+  }
+
+  override async publish (target: Target, frame: Buffer, options: DeliveryOptions): Promise<void> {
+    const header: EnvelopeHeader = { n: this.context.nodeId }
+    if (options.exclude !== undefined && options.exclude.size > 0) header.x = [...options.exclude]
+    const channel = target.kind === 'room' ? room(target.room) : target.kind === 'user' ? user(target.user) : ALL
+    const remote = this.remote(this.transport.publish(channel, seal(header, frame))).then(() => {})
+    await settleAll([this.deliverLocally(target, frame, options), remote])
+  }
+
+  override async sendTo (id: string, frame: Buffer, options: DeliveryOptions): Promise<void> {
+    const home = nodeOf(id)
+    if (home === this.context.nodeId) return await super.sendTo(id, frame, options)
+    const sent = await this.remote(this.transport.publishIfConnection(home, id, node(home), seal({ n: this.context.nodeId, op: 'send', id }, frame)))
+    if (sent <= 0) throw new ERR_CONNECTION_NOT_FOUND(id)
+  }
+
+  override async disconnect (id: string, code: number, reason: string): Promise<void> {
+    const home = nodeOf(id)
+    if (home === this.context.nodeId) return await super.disconnect(id, code, reason)
+    const sent = await this.remote(this.transport.publishIfConnection(home, id, node(home), seal({ n: this.context.nodeId, op: 'close', id, c: code, r: reason })))
+    if (sent <= 0) throw new ERR_CONNECTION_NOT_FOUND(id)
+  }
+
+  override async disconnectUser (name: string, code: number, reason: string): Promise<number> {
+    const local = this.disconnectLocalUser(name, code, reason)
+    const remote = sum(await this.remote(this.others().then(async (nodes) => await this.transport.userCounts(nodes, name))))
+    if (remote > 0) await this.remote(this.transport.publish(user(name), seal({ n: this.context.nodeId, op: 'close', c: code, r: reason })))
+    return local + remote
+  }
+
+  override async roomSize (name: string): Promise<number> {
+    const local = this.rooms.get(name)?.size ?? 0
+    return local + sum(await this.remote(this.others().then(async (nodes) => await this.transport.roomCounts(nodes, name))))
+  }
+
+  override async count (): Promise<number> {
+    return this.localSize + sum(await this.remote(this.others().then(async (nodes) => await this.transport.connectionCounts(nodes))))
+  }
+
+  override async roomsOf (id: string): Promise<string[]> {
+    const home = nodeOf(id)
+    if (home === this.context.nodeId) return await super.roomsOf(id)
+    return (await this.remote(this.transport.connection(home, id)))?.r ?? []
+  }
+
+  override async roomsByPrefix (prefix: string): Promise<string[]> {
+    const found = new Set(this.localRoomsByPrefix(prefix))
+    await this.remote((async () => {
+      for (const other of await this.others()) for await (const name of this.transport.rooms(other, prefix)) found.add(name)
+    })())
+    return [...found]
+  }
+
+  override async * connections (filter: ConnectionFilter): AsyncIterable<ConnectionRef> {
+    yield * super.connections(filter)
+    for (const other of await this.remote(this.others())) {
+      const records = this.transport.connections(other)[Symbol.asyncIterator]()
+      while (true) {
+        const next = await this.remote(records.next())
+        if (next.done === true) break
+        const [id, rec] = next.value
+        if (matches(rec, filter)) yield this.context.refFor(id, other, rec.u ?? undefined, rec.l)
+      }
+    }
+  }
+
+  protected override async roomOpened (name: string): Promise<void> {
+    await this.subscribeTo(room(name))
+  }
+
+  protected override async roomClosed (name: string): Promise<void> {
+    await this.unsubscribeFrom(room(name))
+  }
+
+  protected override async userOpened (name: string): Promise<void> {
+    await this.subscribeTo(user(name))
+  }
+
+  protected override async userClosed (name: string): Promise<void> {
+    await this.unsubscribeFrom(user(name))
+  }
+
+  private async subscribeTo (channel: string): Promise<void> {
+    const pending = this.transport.subscribe([channel]).catch((err: unknown) => this.lost('subscribe', err))
+    this.subscribing.set(channel, pending)
+    await pending
+    if (this.subscribing.get(channel) === pending) this.subscribing.delete(channel)
+  }
+
+  private async unsubscribeFrom (channel: string): Promise<void> {
+    this.subscribing.delete(channel)
+    await this.transport.unsubscribe([channel]).catch((err: unknown) => this.lost('unsubscribe', err))
+  }
+
+  /** Publishes part of this node's state; a failure marks the state for a full republish instead of failing the caller. */
+  private async update (change: NodeStateUpdate): Promise<void> {
+    await this.transport.updateNode(this.context.nodeId, change, this.ttlMs).catch((err: unknown) => this.lost('membership update', err))
+  }
+
+  private lost (what: string, err: unknown): void {
+    this.stale = true
+    if (this.up) this.context.log.warn({ err }, `cluster ${what} failed; this node's state will be republished`)
+  }
+
+  private async beat (): Promise<void> {
+    try {
+      const intact = await this.transport.heartbeat(this.context.nodeId, this.ttlMs)
+      // state that expired while this node was too slow to beat must be put back
+      if (!intact && this.localSize > 0) this.stale = true
+      if (this.stale) await this.resync()
+    } catch (err) {
+      this.context.log.debug({ err }, 'heartbeat failed')
+    }
+  }
+
+  private statusChanged (status: 'up' | 'down', error?: Error): void {
+    if (status === 'down') {
+      if (!this.up) return
+      this.up = false
+      this.context.log.warn({ err: error, at: this.transport.description }, `${this.name} backend connection lost; local delivery continues, cross-node operations fail until it is back`)
+      return
+    }
+    if (this.up) return
+    this.up = true
+    this.context.log.info({ at: this.transport.description }, `${this.name} backend reconnected; republishing this node's state`)
+    this.resync().catch((err: unknown) => {
+      this.stale = true
+      this.context.log.error({ err }, 'republishing after reconnect failed; retrying on the next heartbeat')
+    })
+  }
+
+  /** Republishes this node's whole state and resubscribes to every channel it needs. */
+  private async resync (): Promise<void> {
+    this.stale = false
+    const channels = [node(this.context.nodeId), ALL, ...[...this.rooms.keys()].map(room), ...[...this.users.keys()].map(user)]
+    await this.transport.subscribe(channels)
+    const connections = [...this.connectionsById.values()].map((c): [string, ConnectionRecord] => [c.id, record(c)])
+    await this.transport.replaceNode(this.context.nodeId, {
+      connections,
+      rooms: [...this.rooms].map(([name, members]) => [name, members.size]),
+      users: [...this.users].map(([name, devices]) => [name, devices.size])
+    }, this.ttlMs)
+    this.context.log.info({ channels: channels.length, connections: connections.length }, 'resubscribed and republished this node\'s state')
+  }
+
+  private async others (): Promise<string[]> {
+    return (await this.transport.aliveNodes(this.ttlMs)).filter((id) => id !== this.context.nodeId)
+  }
+
+  /** Runs a cross-node operation, turning a transport failure into a coded error. */
+  private async remote<T> (operation: Promise<T>): Promise<T> {
+    try {
+      return await operation
+    } catch (err) {
+      throw new ERR_BACKEND_UNAVAILABLE(this.name, (err as Error).message, { cause: err })
+    }
+  }
+
+  private receive (channel: string, payload: Buffer): void {
+    let message
+    try {
+      message = unseal(payload)
+    } catch (err) {
+      this.context.log.warn({ err, channel }, 'ignored a malformed cluster message')
+      return
+    }
+    const { header, frame } = message
+    if (header.n === this.context.nodeId) return
+    const exclude = header.x === undefined ? undefined : new Set(header.x)
+    let delivered: Promise<void> | undefined
+    if (channel.startsWith('room:')) {
+      delivered = this.deliverLocally({ kind: 'room', room: channel.slice(5) }, frame, { exclude })
+    } else if (channel.startsWith('user:')) {
+      if (header.op === 'close') this.disconnectLocalUser(channel.slice(5), header.c ?? 1000, header.r ?? '')
+      else delivered = this.deliverLocally({ kind: 'user', user: channel.slice(5) }, frame, { exclude })
+    } else if (channel === ALL) {
+      delivered = this.deliverLocally({ kind: 'all' }, frame, { exclude })
+    } else {
+      delivered = this.onNodeMessage(header, frame)
+    }
+    delivered?.catch((err: unknown) => this.context.log.debug({ err, channel }, 'cross-node delivery failed'))
+  }
+
+  private onNodeMessage (header: EnvelopeHeader, frame: Buffer): Promise<void> | undefined {
+    const target = header.id === undefined ? undefined : this.connectionsById.get(header.id)
+    if (target === undefined) return undefined
+    if (header.op === 'close') {
+      target.close(header.c, header.r)
+      return undefined
+    }
+    return deliverOne(target, frame, this.settings)
+  }
+}
+
+/** What this node publishes about a connection. */
+function record (connection: Connection): ConnectionRecord {
+  return { u: connection[kUser] ?? null, l: [...(connection[kLabels] ?? [])], r: [...(connection[kRooms] ?? [])] }
+}
+
+function matches (rec: ConnectionRecord, filter: ConnectionFilter): boolean {
+  if (filter.room !== undefined && !rec.r.includes(filter.room)) return false
+  if (filter.user !== undefined && rec.u !== filter.user) return false
+  if (filter.label !== undefined && !rec.l.includes(filter.label)) return false
+  return true
+}
+
+function sum (values: number[]): number {
+  let total = 0
+  for (const value of values) total += value
+  return total
+}
