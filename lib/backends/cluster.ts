@@ -255,6 +255,7 @@ export class ClusterBackend extends MemoryBackend {
       rooms: [...this.rooms].map(([name, members]) => [name, members.size]),
       users: [...this.users].map(([name, devices]) => [name, devices.size])
     }, this.ttlMs)
+    await this.transport.heartbeat(this.context.nodeId, this.ttlMs)
     this.context.log.info({ channels: channels.length, connections: connections.length }, 'resubscribed and republished this node\'s state')
   }
 
