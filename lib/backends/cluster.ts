@@ -4,7 +4,8 @@ import { ERR_BACKEND_CONNECT, ERR_BACKEND_UNAVAILABLE, ERR_CONNECTION_NOT_FOUND 
 import { nodeOf } from '../ids.js'
 import { kLabels, kRooms, kUser } from '../symbols.js'
 import type { BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions, Target } from './backend.js'
-import type { ClusterTransport, ConnectionRecord, NodeStateUpdate } from './cluster-transport.js'
+import { NodePresence } from './cluster-presence.js'
+import type { ClusterTransport, ConnectionRecord } from './cluster-transport.js'
 import { seal, unseal, type EnvelopeHeader } from './envelope.js'
 import { MemoryBackend } from './memory.js'
 
@@ -31,16 +32,14 @@ const node = (id: string): string => `node:${id}`
  * The rules of a multi-node backend, over a thin transport: local delivery
  * first, then one publication per broadcast carrying the serialised frame;
  * a node subscribes only to the rooms and users it has local members of;
- * each node publishes its membership (expiring unless refreshed) for the
- * cluster-wide queries, and republishes it after an outage.
+ * queries combine this node's memory with what the other nodes published
+ * (see NodePresence for how that stays true through outages and crashes).
  */
 export class ClusterBackend extends MemoryBackend {
   override readonly name: string
   private readonly heartbeatMs: number
   private readonly ttlMs: number
-  private timer: NodeJS.Timeout | undefined
-  private up = false
-  private stale = false
+  private presence!: NodePresence
   private readonly subscribing = new Map<string, Promise<void>>()
 
   constructor (readonly transport: ClusterTransport, name: string, options: ClusterOptions = {}) {
@@ -52,8 +51,17 @@ export class ClusterBackend extends MemoryBackend {
 
   override async start (context: BackendContext): Promise<void> {
     await super.start(context)
+    this.presence = new NodePresence(this.transport, this.name, context.nodeId, this.heartbeatMs, this.ttlMs, context.log, {
+      channels: () => [node(context.nodeId), ALL, ...[...this.rooms.keys()].map(room), ...[...this.users.keys()].map(user)],
+      state: () => ({
+        connections: [...this.connectionsById.values()].map((c): [string, ConnectionRecord] => [c.id, record(c)]),
+        rooms: [...this.rooms].map(([name, members]) => [name, members.size]),
+        users: [...this.users].map(([name, devices]) => [name, devices.size])
+      }),
+      size: () => this.localSize
+    })
     this.transport.onMessage((channel, payload) => this.receive(channel, payload))
-    this.transport.onStatus((status, error) => this.statusChanged(status, error))
+    this.transport.onStatus((status, error) => this.presence.statusChanged(status, error))
     try {
       await this.transport.connect()
       await this.transport.subscribe([node(context.nodeId), ALL])
@@ -62,27 +70,24 @@ export class ClusterBackend extends MemoryBackend {
       await this.transport.close()
       throw new ERR_BACKEND_CONNECT(this.name, this.transport.description, (err as Error).message, { cause: err })
     }
-    this.up = true
-    this.timer = setInterval(() => { void this.beat() }, this.heartbeatMs)
-    this.timer.unref()
+    this.presence.start()
   }
 
   override async close (): Promise<void> {
-    clearInterval(this.timer)
-    if (this.up) await this.transport.removeNode(this.context.nodeId).catch(() => {})
+    await this.presence?.stop()
     await this.transport.close()
   }
 
   override add (connection: Connection): void {
     super.add(connection)
-    void this.update({ connections: [[connection.id, record(connection)]] })
+    void this.presence.update({ connections: [[connection.id, record(connection)]] })
   }
 
   override async remove (connection: Connection): Promise<void> {
     const rooms = [...connection.rooms]
     const owner = connection.user
     await super.remove(connection)
-    await this.update({
+    await this.presence.update({
       connections: [[connection.id, null]],
       rooms: rooms.map((name) => [name, this.rooms.get(name)?.size ?? 0]),
       users: owner === undefined ? [] : [[owner, this.users.get(owner)?.size ?? 0]]
@@ -92,12 +97,12 @@ export class ClusterBackend extends MemoryBackend {
   override async join (connection: Connection, name: string): Promise<void> {
     await super.join(connection, name)
     await this.subscribing.get(room(name))
-    await this.update({ connections: [[connection.id, record(connection)]], rooms: [[name, this.rooms.get(name)?.size ?? 0]] })
+    await this.presence.update({ connections: [[connection.id, record(connection)]], rooms: [[name, this.rooms.get(name)?.size ?? 0]] })
   }
 
   override async leave (connection: Connection, name: string): Promise<void> {
     await super.leave(connection, name)
-    await this.update({ connections: [[connection.id, record(connection)]], rooms: [[name, this.rooms.get(name)?.size ?? 0]] })
+    await this.presence.update({ connections: [[connection.id, record(connection)]], rooms: [[name, this.rooms.get(name)?.size ?? 0]] })
   }
 
   override async identify (connection: Connection, name: string | undefined): Promise<void> {
@@ -106,12 +111,12 @@ export class ClusterBackend extends MemoryBackend {
     const users: Array<[string, number]> = []
     for (const u of [previous, name]) if (u !== undefined) users.push([u, this.users.get(u)?.size ?? 0])
     if (name !== undefined) await this.subscribing.get(user(name))
-    await this.update({ connections: [[connection.id, record(connection)]], users })
+    await this.presence.update({ connections: [[connection.id, record(connection)]], users })
   }
 
   override async label (connection: Connection, label: string, on: boolean): Promise<void> {
     await super.label(connection, label, on)
-    await this.update({ connections: [[connection.id, record(connection)]] })
+    await this.presence.update({ connections: [[connection.id, record(connection)]] })
   }
 
   override async publish (target: Target, frame: Buffer, options: DeliveryOptions): Promise<void> {
@@ -196,7 +201,7 @@ export class ClusterBackend extends MemoryBackend {
   }
 
   private async subscribeTo (channel: string): Promise<void> {
-    const pending = this.transport.subscribe([channel]).catch((err: unknown) => this.lost('subscribe', err))
+    const pending = this.transport.subscribe([channel]).catch((err: unknown) => this.presence.lost('subscribe', err))
     this.subscribing.set(channel, pending)
     await pending
     if (this.subscribing.get(channel) === pending) this.subscribing.delete(channel)
@@ -204,61 +209,10 @@ export class ClusterBackend extends MemoryBackend {
 
   private async unsubscribeFrom (channel: string): Promise<void> {
     this.subscribing.delete(channel)
-    await this.transport.unsubscribe([channel]).catch((err: unknown) => this.lost('unsubscribe', err))
+    await this.transport.unsubscribe([channel]).catch((err: unknown) => this.presence.lost('unsubscribe', err))
   }
 
   /** Publishes part of this node's state; a failure marks the state for a full republish instead of failing the caller. */
-  private async update (change: NodeStateUpdate): Promise<void> {
-    await this.transport.updateNode(this.context.nodeId, change, this.ttlMs).catch((err: unknown) => this.lost('membership update', err))
-  }
-
-  private lost (what: string, err: unknown): void {
-    this.stale = true
-    if (this.up) this.context.log.warn({ err }, `cluster ${what} failed; this node's state will be republished`)
-  }
-
-  private async beat (): Promise<void> {
-    try {
-      const intact = await this.transport.heartbeat(this.context.nodeId, this.ttlMs)
-      // state that expired while this node was too slow to beat must be put back
-      if (!intact && this.localSize > 0) this.stale = true
-      if (this.stale) await this.resync()
-    } catch (err) {
-      this.context.log.debug({ err }, 'heartbeat failed')
-    }
-  }
-
-  private statusChanged (status: 'up' | 'down', error?: Error): void {
-    if (status === 'down') {
-      if (!this.up) return
-      this.up = false
-      this.context.log.warn({ err: error, at: this.transport.description }, `${this.name} backend connection lost; local delivery continues, cross-node operations fail until it is back`)
-      return
-    }
-    if (this.up) return
-    this.up = true
-    this.context.log.info({ at: this.transport.description }, `${this.name} backend reconnected; republishing this node's state`)
-    this.resync().catch((err: unknown) => {
-      this.stale = true
-      this.context.log.error({ err }, 'republishing after reconnect failed; retrying on the next heartbeat')
-    })
-  }
-
-  /** Republishes this node's whole state and resubscribes to every channel it needs. */
-  private async resync (): Promise<void> {
-    this.stale = false
-    const channels = [node(this.context.nodeId), ALL, ...[...this.rooms.keys()].map(room), ...[...this.users.keys()].map(user)]
-    await this.transport.subscribe(channels)
-    const connections = [...this.connectionsById.values()].map((c): [string, ConnectionRecord] => [c.id, record(c)])
-    await this.transport.replaceNode(this.context.nodeId, {
-      connections,
-      rooms: [...this.rooms].map(([name, members]) => [name, members.size]),
-      users: [...this.users].map(([name, devices]) => [name, devices.size])
-    }, this.ttlMs)
-    await this.transport.heartbeat(this.context.nodeId, this.ttlMs)
-    this.context.log.info({ channels: channels.length, connections: connections.length }, 'resubscribed and republished this node\'s state')
-  }
-
   private async others (): Promise<string[]> {
     return (await this.transport.aliveNodes(this.ttlMs)).filter((id) => id !== this.context.nodeId)
   }
