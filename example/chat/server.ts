@@ -1,9 +1,17 @@
+import { redisBackend } from '../../lib/index.js'
 import { buildChatApp } from './app.js'
 
-/* `npm start`: serves the chat on PORT (3000) and HOST (127.0.0.1). */
+/*
+ * `npm start`: serves the chat on PORT (3000) and HOST (127.0.0.1). With
+ * REDIS_URL set, rooms live in Redis, so several processes on different
+ * ports form one chat.
+ */
 const port = Number(process.env.PORT ?? 3000)
 const host = process.env.HOST ?? '127.0.0.1'
-const app = await buildChatApp({ server: { logger: true } })
+const redisUrl = process.env.REDIS_URL
+const backend = redisUrl === undefined || redisUrl === '' ? 'memory' as const : redisBackend({ url: redisUrl, prefix: 'pachinko-chat' })
+
+const app = await buildChatApp({ server: { logger: true }, pachinko: { backend } })
 await app.listen({ port, host })
 app.log.info(`chat example: open http://${host}:${port}/ in two tabs (backend: ${app.ws.backend.name})`)
 

@@ -1,0 +1,28 @@
+import t from 'tap'
+import { redisBackend } from '../../lib/index.js'
+import { buildChatApp } from '../../example/chat/app.js'
+import { connect } from '../../lib/testing/index.js'
+import { needRedis, REDIS_URL, testPrefix } from '../helpers/redis.js'
+
+t.test('two chat servers over Redis form one chat: messages, typing and presence cross', async (t) => {
+  if (!await needRedis(t)) return
+  const prefix = testPrefix('chat')
+  const servers = []
+  for (let i = 0; i < 2; i++) {
+    const app = await buildChatApp({ pachinko: { backend: redisBackend({ url: REDIS_URL, prefix }) } })
+    t.teardown(() => app.close())
+    servers.push(app)
+  }
+  const ann = await connect(servers[0], '/ws/chat/general', { query: { user: 'ann' } })
+  await ann.expect('systemMessage')
+  const bob = await connect(servers[1], '/ws/chat/general', { query: { user: 'bob' } })
+  t.match((await bob.expect('systemMessage')).payload.text, /Here: ann\./, 'presence across servers')
+  t.same((await ann.expect('userJoined')).payload, { user: 'bob' })
+  bob.send({ type: 'startTyping' })
+  t.same((await ann.expect('userTyping')).payload, { user: 'bob', isTyping: true })
+  bob.send({ type: 'sendMessage', payload: { text: 'hello from server 2' } })
+  t.same((await ann.expect('newMessage')).payload, { user: 'bob', text: 'hello from server 2' })
+  t.same((await bob.expect('newMessage')).payload, { user: 'bob', text: 'hello from server 2' })
+  await bob.close()
+  t.same((await ann.expect('userLeft')).payload, { user: 'bob' })
+})
