@@ -1,7 +1,8 @@
 import sjson from 'secure-json-parse'
 import type { HandlerEntry, DispatchTable } from './metadata.js'
 import type { UnhandledFrame, WebSocketResource } from './resource.js'
-import { WireErrorCode } from './wire-errors.js'
+import { EventContext, type HookChain } from './hooks.js'
+import { ClientError, WireErrorCode } from './wire-errors.js'
 
 /*
  * One frame, start to finish: parse → tag → lookup → validate → handler. Never
@@ -18,11 +19,6 @@ export interface FrameConfig {
   readonly protoAction: 'error' | 'remove' | 'ignore'
 }
 
-/** Runs before/after a handler; see hooks.ts. Absent when no hook is registered. */
-export interface MessageInterceptor {
-  run (resource: WebSocketResource, entry: HandlerEntry, message: Record<string, unknown>, invoke: () => unknown): unknown
-}
-
 const MAX_ECHOED_TAG = 100
 
 /** Dispatches one received frame to `resource` (the deepest resource of the connection). */
@@ -32,7 +28,7 @@ export function dispatchFrame (
   data: Buffer,
   isBinary: boolean,
   config: FrameConfig,
-  interceptor: MessageInterceptor | undefined
+  hooks: HookChain | undefined
 ): Promise<unknown> | undefined {
   let message: Record<string, unknown> | undefined
   try {
@@ -58,9 +54,8 @@ export function dispatchFrame (
       const shown = tag.length > MAX_ECHOED_TAG ? tag.slice(0, MAX_ECHOED_TAG) + '...' : tag
       return settle(resource, resource.onUnhandled(text, unhandled(WireErrorCode.UNKNOWN_TYPE, `no handler for "${shown}"`, shown, message)), message)
     }
-    if (interceptor !== undefined) {
-      const received = message
-      return settle(resource, interceptor.run(resource, entry, message, () => invoke(resource, entry, received)), message)
+    if (hooks !== undefined && (hooks.has('beforeMessage') || hooks.has('afterMessage'))) {
+      return settle(resource, invokeWithHooks(resource, table, entry, message, config, hooks), message)
     }
     return settle(resource, invoke(resource, entry, message), message)
   } catch (err) {
@@ -75,6 +70,46 @@ export function invoke (resource: WebSocketResource, entry: HandlerEntry, messag
     return resource.onValidationError(validator.issues(message), message, entry.tag)
   }
   return entry.fn.call(resource, message)
+}
+
+/**
+ * The message path when hooks apply: beforeMessage hooks (which may drop or
+ * replace the message), validation and the handler, then afterMessage hooks,
+ * which always run and see what failed. A failure then goes to onError.
+ */
+async function invokeWithHooks (
+  resource: WebSocketResource,
+  table: DispatchTable,
+  entry: HandlerEntry,
+  message: Record<string, unknown>,
+  config: FrameConfig,
+  hooks: HookChain
+): Promise<void> {
+  const context = new EventContext('beforeMessage', resource, resource.log)
+  context.message = message
+  context.tag = entry.tag
+  try {
+    await hooks.before('beforeMessage', context)
+    if (!context.dropped) {
+      const current = context.message === message ? entry : redispatch(table, context.message, config)
+      await invoke(resource, current, context.message as Record<string, unknown>)
+    }
+  } catch (err) {
+    context.error = err
+  }
+  const after = new EventContext('afterMessage', resource, resource.log)
+  Object.assign(after, { message: context.message, tag: context.tag, error: context.error, dropped: context.dropped })
+  await hooks.after('afterMessage', after)
+  if (context.error !== undefined) throw context.error
+}
+
+/** The handler for a message a beforeMessage hook replaced, found again by its tag. */
+function redispatch (table: DispatchTable, replaced: unknown, config: FrameConfig): HandlerEntry {
+  if (replaced === null || typeof replaced !== 'object') throw new TypeError('a beforeMessage hook replaced the message with something that is not an object')
+  const tag = (replaced as Record<string, unknown>)[config.discriminator]
+  const found = typeof tag === 'string' ? table.lookup(tag) : undefined
+  if (found === undefined) throw new ClientError(WireErrorCode.UNKNOWN_TYPE, `no handler for "${String(tag).slice(0, MAX_ECHOED_TAG)}"`)
+  return found
 }
 
 function unhandled (code: UnhandledFrame['code'], message: string, tag?: string, parsed?: unknown): UnhandledFrame {

@@ -61,3 +61,17 @@ export const ERR_BACKEND_CONNECT = createError<[string, string, string, { cause:
 export const ERR_BACKEND_UNAVAILABLE = createError<[string, string, { cause: unknown }?]>(
   'FST_PACHINKO_BACKEND_UNAVAILABLE',
   'The %s backend is unavailable (%s): local delivery goes on, cross-node operations fail until it reconnects', 503)
+
+// dependency injection
+export const ERR_DI_MISSING_SERVICE = createError<[string, string]>(
+  'FST_PACHINKO_DI_MISSING_SERVICE',
+  'No service is registered for %s, which %s needs; register it with app.ws.container.register() before declaring the route', 500)
+export const ERR_DI_UNTYPED_PARAMETER = createError<[number, string]>(
+  'FST_PACHINKO_DI_UNTYPED_PARAMETER',
+  'Constructor parameter #%d of %s is not covered by the route args and has no injectable type; pass it in args, mark the class @injectable(), or use @inject(token)', 500, TypeError)
+export const ERR_DI_CAPTIVE = createError<[string]>(
+  'FST_PACHINKO_DI_CAPTIVE', '%s is connection-scoped and cannot be resolved outside a connection (from a singleton or a worker)', 500)
+
+// hooks
+export const ERR_HOOK_AFTER_READY = createError<[string]>(
+  'FST_PACHINKO_HOOK_AFTER_READY', 'Cannot add a "%s" WebSocket hook once the app is ready; add hooks before ready() or listen()', 500)

@@ -1,4 +1,6 @@
 import type { ConnectionManager } from './manager.js'
+import type { FastifyInstance } from 'fastify'
+import type { HookEvent, WebSocketHook } from './hooks.js'
 import type { AddWebSocketRoute } from './route.js'
 
 declare module 'fastify' {
@@ -10,5 +12,10 @@ declare module 'fastify' {
      * @example app.addWebSocketRoute('/ws/chat/:room', ChatRoom, { args: [100], name: 'chat.room' })
      */
     addWebSocketRoute: AddWebSocketRoute
+    /**
+     * Runs a hook at a WebSocket lifecycle event for every WebSocket route of this encapsulation context.
+     * @example app.addWebSocketHook('beforeConnect', (ctx) => { if (!ctx.request.headers.authorization) ctx.refuse(4001, 'login first') })
+     */
+    addWebSocketHook (event: HookEvent, hook: WebSocketHook): FastifyInstance
   }
 }

@@ -1,4 +1,5 @@
 import type { Backend, ConnectionFilter, ConnectionRef, DeliveryOptions } from './backends/backend.js'
+import { Container } from './di.js'
 import { serialize, type Connection, type ConnectionSettings, type Metrics } from './connection.js'
 import { ERR_CONNECTION_NOT_FOUND, ERR_OPTION_INVALID } from './errors.js'
 import { RouteNames } from './route-names.js'
@@ -35,6 +36,8 @@ export class ConnectionManager {
   /** The backend rooms and fan-out live in. */
   readonly backend: Backend
   readonly settings: ConnectionSettings
+  /** The built-in dependency-injection container. */
+  readonly container = new Container()
   private readonly names = new RouteNames()
   private readonly emptyWaiters = new Set<() => void>()
 

@@ -2,6 +2,8 @@ import type { WebsocketPluginOptions } from '@fastify/websocket'
 import type { Backend } from './backends/backend.js'
 import type { BackpressurePolicy } from './connection.js'
 import { ERR_OPTION_INVALID } from './errors.js'
+import type { WebSocketHooks } from './hooks.js'
+import type { ResourceFactoryOption } from './resource-builder.js'
 import { DEFAULT_DISCRIMINATOR } from './schema.js'
 
 /** Options of `app.register(pachinko, options)`. */
@@ -56,6 +58,16 @@ export interface PachinkoOptions {
    * @default 5000
    */
   closeTimeoutMs?: number
+  /**
+   * On `app.close()`, close connections in batches (`size` every `intervalMs`)
+   * so tens of thousands of clients do not reconnect to the next node at once.
+   * @default all at once
+   */
+  closeBatch?: { size: number, intervalMs: number }
+  /** WebSocket hooks for every route (the outermost tier). */
+  hooks?: WebSocketHooks
+  /** Makes resources instead of `new Resource(...args)`: the seam for another DI container. */
+  resourceFactory?: ResourceFactoryOption
 }
 
 /** Options after defaults and validation. */
@@ -68,6 +80,7 @@ export interface ResolvedOptions {
   policy: BackpressurePolicy
   sendTimeoutMs: number
   closeTimeoutMs: number
+  closeBatch: { size: number, intervalMs: number } | undefined
 }
 
 const MiB = 1024 * 1024
@@ -83,7 +96,10 @@ export function resolveOptions (options: PachinkoOptions): ResolvedOptions {
     highWaterMark: positiveInteger('backpressure.highWaterMark', backpressure.highWaterMark, MiB),
     policy: oneOf('backpressure.policy', backpressure.policy, ['close', 'drop', 'wait'] as const, 'close'),
     sendTimeoutMs: positiveInteger('backpressure.sendTimeoutMs', backpressure.sendTimeoutMs, 5000),
-    closeTimeoutMs: positiveInteger('closeTimeoutMs', options.closeTimeoutMs, 5000)
+    closeTimeoutMs: positiveInteger('closeTimeoutMs', options.closeTimeoutMs, 5000),
+    closeBatch: options.closeBatch === undefined
+      ? undefined
+      : { size: positiveInteger('closeBatch.size', options.closeBatch.size ?? 'missing', 0), intervalMs: positiveInteger('closeBatch.intervalMs', options.closeBatch.intervalMs ?? 'missing', 0) }
   }
 }
 

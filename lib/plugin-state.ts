@@ -1,14 +1,15 @@
-import type { MessageInterceptor } from './dispatch.js'
 import type { ConnectionManager } from './manager.js'
 import type { ResolvedOptions } from './options.js'
-import type { RouteRuntime } from './route-runtime.js'
+import type { ResourceFactoryOption } from './resource-builder.js'
 
-/** What the plugin keeps on the Fastify instance for `addWebSocketRoute` to find. */
+/** What the plugin keeps on the Fastify instance for `addWebSocketRoute` and friends to find. */
 export class PluginState {
-  constructor (readonly manager: ConnectionManager, readonly options: ResolvedOptions) {}
+  /** Set once the app is ready: hooks can no longer be added. */
+  ready = false
 
-  /** The message hooks a route's handlers run inside, if any apply to it. */
-  interceptorFor (_route: RouteRuntime): MessageInterceptor | undefined {
-    return undefined
-  }
+  constructor (
+    readonly manager: ConnectionManager,
+    readonly options: ResolvedOptions,
+    readonly resourceFactory: ResourceFactoryOption | undefined
+  ) {}
 }

@@ -8,6 +8,8 @@ import { createNodeId } from './ids.js'
 import { ConnectionManager } from './manager.js'
 import { resolveOptions, type PachinkoOptions, type ResolvedOptions } from './options.js'
 import { PluginState } from './plugin-state.js'
+import { addContextHooks, addWebSocketHook } from './context-hooks.js'
+import { normalizeHooks } from './hooks.js'
 import { addWebSocketRoute } from './route.js'
 import { kState } from './symbols.js'
 import { CloseCode } from './wire-errors.js'
@@ -49,9 +51,17 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
   await backend.start(context)
   app.addHook('onClose', async () => await backend.close())
 
+  manager.container.registerValue(ConnectionManager, manager)
+  app.addHook('onClose', async () => await manager.container.dispose().catch((err: unknown) => log.error({ err }, 'disposing services failed')))
+
+  if (opts.resourceFactory !== undefined && typeof opts.resourceFactory !== 'function') throw new ERR_OPTION_INVALID('resourceFactory', 'must be a function')
+  const state = new PluginState(manager, options, opts.resourceFactory)
+  addContextHooks(app, normalizeHooks(opts.hooks, 'hooks'))
+  app.addHook('onReady', async () => { state.ready = true })
   app.decorate('ws', manager)
-  app.decorate(kState as unknown as string, new PluginState(manager, options))
+  app.decorate(kState as unknown as string, state)
   app.decorate('addWebSocketRoute', addWebSocketRoute)
+  app.decorate('addWebSocketHook', addWebSocketHook)
 }
 
 function resolveBackend (backend: PachinkoOptions['backend']): Backend {
@@ -79,7 +89,12 @@ async function closeConnections (manager: ConnectionManager, options: ResolvedOp
   const open = manager.size
   if (open === 0) return
   log.info({ connections: open }, 'closing WebSocket connections (1001)')
-  for (const connection of [...manager.local()]) connection.close(CloseCode.GOING_AWAY, 'server shutting down')
+  const connections = [...manager.local()]
+  const batch = options.closeBatch ?? { size: connections.length, intervalMs: 0 }
+  for (let i = 0; i < connections.length; i += batch.size) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, batch.intervalMs))
+    for (const connection of connections.slice(i, i + batch.size)) connection.close(CloseCode.GOING_AWAY, 'server shutting down')
+  }
   if (await manager.whenEmpty(options.closeTimeoutMs)) return
   const left = manager.size
   for (const connection of [...manager.local()]) connection.terminate()

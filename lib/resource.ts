@@ -1,5 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { Connection } from './connection.js'
+import type { ConnectionScope } from './di.js'
+import type { HookChain } from './hooks.js'
 import type { ConnectionManager, SendOptions } from './manager.js'
 import { kContext } from './symbols.js'
 import { ClientError, CloseCode, errorFrame, WireErrorCode, type ErrorBody, type ValidationIssue } from './wire-errors.js'
@@ -19,8 +21,15 @@ export interface ConnectionContext {
   readonly discriminator: string
   readonly routePath: string
   params: Record<string, string>
-  state: object | undefined
+  /** Holds the connection's state; nested resources share the box unless their parent gave them another. */
+  box: { state: object | undefined }
   log: FastifyBaseLogger | undefined
+  /** This connection's DI scope, made on first use. */
+  scope: ConnectionScope | undefined
+  /** For a nested resource: the resource it is nested in. */
+  parent: WebSocketResource | undefined
+  /** The hooks this connection runs, if any apply. */
+  hooks: HookChain | undefined
 }
 
 let constructing: ConnectionContext | undefined
@@ -89,12 +98,17 @@ export class WebSocketResource<Params extends object = Record<string, string>, S
 
   /** Per-connection state: a plain object made on first use, shared with nested resources; assign to swap in a store. */
   get state (): State {
-    const context = this[kContext]
-    return (context.state ??= {}) as State
+    const box = this[kContext].box
+    return (box.state ??= {}) as State
   }
 
   set state (value: State) {
-    this[kContext].state = value
+    this[kContext].box.state = value
+  }
+
+  /** For a nested resource: the resource it is nested in (cast it to the parent's class). */
+  get parent (): WebSocketResource | undefined {
+    return this[kContext].parent
   }
 
   /** Sends a JSON message to this connection; false if it is closed or held back by backpressure. */
@@ -174,4 +188,6 @@ export interface WebSocketResource<Params extends object = Record<string, string
   onConnect? (): boolean | void | Promise<boolean | void>
   /** Runs once after the socket closed, when every message received before has been handled. */
   onDisconnect? (code: number, reason: string): void | Promise<void>
+  /** On a parent of nested resources: what a child's constructor receives first (an object with `state` gives the child its own state). */
+  getChildContext? (): unknown
 }

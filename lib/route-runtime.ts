@@ -1,57 +1,65 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { Connection, type Metrics } from './connection.js'
-import type { FrameConfig, MessageInterceptor } from './dispatch.js'
-import { ERR_ROUTE_BAD_FACTORY_RESULT } from './errors.js'
+import type { FrameConfig } from './dispatch.js'
+import { EventContext, HookChain, normalizeHooks, type HookEvent, type WebSocketHook } from './hooks.js'
 import { createConnectionId } from './ids.js'
 import type { ConnectionManager } from './manager.js'
 import { dispatchTableOf, type DispatchTable } from './metadata.js'
-import { bindResource, connectionLog, WebSocketResource, withConstructionContext, type ConnectionContext } from './resource.js'
+import { buildChain, type Level, type ResourceClass, type ResourceFactoryOption } from './resource-builder.js'
+import { connectionLog, WebSocketResource, type ConnectionContext } from './resource.js'
 import { Session } from './session.js'
 
-/** A resource class as `addWebSocketRoute` takes it. */
-export type ResourceClass<A extends unknown[] = any[]> = new (...args: A) => WebSocketResource<any, any>
-
-/** What a resource factory receives first, before the route's `args`. */
-export interface FactoryContext {
-  readonly request: FastifyRequest
-  readonly params: Record<string, string>
-  readonly connection: Connection
-}
-
-/** A function that makes the resource for a connection (sync or async). */
-export type ResourceFactory<A extends unknown[] = any[]> =
-  (context: FactoryContext, ...args: A) => WebSocketResource<any, any> | Promise<WebSocketResource<any, any>>
+/** Hooks by event, as lists. */
+export type HookTier = Partial<Record<HookEvent, WebSocketHook[]>>
 
 /** Everything a route's connections share, fixed at declaration. */
 export interface RouteSpec {
+  /** The full path, prefix included. */
   readonly path: string
   readonly name: string | undefined
-  readonly resource: ResourceClass | ResourceFactory
-  readonly isClass: boolean
-  readonly args: readonly unknown[]
+  /** The resources of a connection, outermost first (one unless nested). */
+  readonly levels: readonly Level[]
   readonly frames: FrameConfig
   readonly strict: boolean
+  readonly hooks: HookTier
+  /** The hooks of the plugin and the encapsulation context the route was declared in, read at first use. */
+  readonly contextHooks: () => HookTier
+  readonly resourceFactory: ResourceFactoryOption | undefined
 }
+
+/** How onConnect and the connect hooks ended. */
+export interface ConnectOutcome {
+  accepted: boolean
+  /** What threw, and where. */
+  error?: unknown
+  stage?: 'beforeConnect' | 'onConnect'
+  /** A refusal with its own close code (from a hook). */
+  close?: { code: number, reason: string }
+}
+
+const classHooks = new WeakMap<object, HookTier>()
 
 /**
  * A declared route at run time: turns each upgraded socket into a connection,
- * its resources and a session, and runs their lifecycle.
+ * its resources and a session, and runs their lifecycle with the hooks.
  */
 export class RouteRuntime {
   readonly frames: FrameConfig
   readonly metrics: Metrics
-  interceptor: MessageInterceptor | undefined = undefined
-  private readonly classTable: DispatchTable | undefined
+  private readonly leafTable: DispatchTable | undefined
+  private sharedHooks: HookChain | undefined | null = null
 
   constructor (readonly spec: RouteSpec, readonly manager: ConnectionManager) {
     this.frames = spec.frames
     this.metrics = manager.metrics
-    // reading the class now is what makes a duplicate tag or a bad schema fail at declaration
-    this.classTable = spec.isClass ? this.tableOf(spec.resource as ResourceClass) : undefined
+    // reading the classes now is what makes a duplicate tag, a bad schema or bad hooks fail at declaration
+    for (const level of spec.levels) if (level.isClass) hooksOf(level.resource)
+    const leaf = spec.levels[spec.levels.length - 1]
+    this.leafTable = leaf.isClass ? this.tableOf(leaf.resource as ResourceClass) : undefined
   }
 
-  /** The Fastify websocket handler: `this` is the route's encapsulated instance. */
+  /** The Fastify websocket handler. */
   readonly accept = (socket: WebSocket, request: FastifyRequest): void => {
     const manager = this.manager
     const connection = new Connection(createConnectionId(manager.nodeId), socket, manager.settings)
@@ -62,8 +70,11 @@ export class RouteRuntime {
       discriminator: this.frames.discriminator,
       routePath: this.spec.path,
       params: (request.params ?? {}) as Record<string, string>,
-      state: undefined,
-      log: undefined
+      box: { state: undefined },
+      log: undefined,
+      scope: undefined,
+      parent: undefined,
+      hooks: undefined
     }
     manager.backend.add(connection)
     this.metrics.connectionsOpened++
@@ -73,8 +84,8 @@ export class RouteRuntime {
   }
 
   tableFor (resource: WebSocketResource): DispatchTable {
-    const cls = resource.constructor as ResourceClass
-    return cls === this.spec.resource && this.classTable !== undefined ? this.classTable : this.tableOf(cls)
+    const leaf = this.spec.levels[this.spec.levels.length - 1]
+    return resource.constructor === leaf.resource && this.leafTable !== undefined ? this.leafTable : this.tableOf(resource.constructor as ResourceClass)
   }
 
   concurrencyOf (table: DispatchTable | undefined): number {
@@ -85,38 +96,67 @@ export class RouteRuntime {
     return connectionLog(context)
   }
 
+  /** Makes the connection's resources and picks the hooks they run with. */
   async createResources (context: ConnectionContext): Promise<WebSocketResource[]> {
-    const { spec } = this
-    const made = withConstructionContext(context, () => spec.isClass
-      ? new (spec.resource as ResourceClass)(...spec.args)
-      : (spec.resource as ResourceFactory)({ request: context.request, params: context.params, connection: context.connection }, ...spec.args))
-    const resource = made instanceof Promise ? await made : made
-    if (!(resource instanceof WebSocketResource)) throw new ERR_ROUTE_BAD_FACTORY_RESULT(spec.path)
-    bindResource(resource, context)
-    return [resource]
+    const resources = await buildChain(this.spec.levels, context, this.manager.container, this.spec.resourceFactory)
+    context.hooks = this.hooksFor(resources)
+    return resources
   }
 
-  /** Runs onConnect outer to inner; false from any refuses the connection. */
-  async connect (resources: WebSocketResource[], context: ConnectionContext): Promise<boolean> {
-    for (const resource of resources) {
-      if (typeof resource.onConnect !== 'function') continue
-      if (await resource.onConnect() === false) return false
+  /** beforeConnect hooks, onConnect outer to inner, afterConnect hooks. */
+  async connect (resources: WebSocketResource[], context: ConnectionContext): Promise<ConnectOutcome> {
+    const hooks = context.hooks
+    const leaf = resources[resources.length - 1]
+    let outcome: ConnectOutcome = { accepted: true }
+    let stage: ConnectOutcome['stage'] = 'beforeConnect'
+    try {
+      if (hooks?.has('beforeConnect') === true) {
+        const before = new EventContext('beforeConnect', leaf, this.log(context))
+        await hooks.before('beforeConnect', before)
+        if (before.refusal !== undefined) outcome = { accepted: false, close: before.refusal }
+      }
+      stage = 'onConnect'
+      for (const resource of resources) {
+        if (!outcome.accepted) break
+        if (typeof resource.onConnect === 'function' && await resource.onConnect() === false) outcome = { accepted: false }
+      }
+    } catch (err) {
+      outcome = { accepted: false, error: err, stage }
     }
-    return true
+    if (hooks?.has('afterConnect') === true) {
+      const after = new EventContext('afterConnect', leaf, this.log(context))
+      after.error = outcome.error
+      after.refused = !outcome.accepted
+      await hooks.after('afterConnect', after)
+    }
+    return outcome
   }
 
-  /** Runs onDisconnect inner to outer, then unregisters; never rejects. */
+  /** beforeDisconnect hooks, onDisconnect inner to outer, afterDisconnect hooks, then cleanup; never rejects. */
   async disconnect (resources: WebSocketResource[], context: ConnectionContext, code: number, reason: string): Promise<void> {
     const log = this.log(context)
+    const hooks = context.hooks
+    const leaf = resources[resources.length - 1]
+    const event = (name: HookEvent): EventContext => Object.assign(new EventContext(name, leaf, log), { code, reason })
+    let failure: unknown
+    if (hooks?.has('beforeDisconnect') === true) {
+      await hooks.before('beforeDisconnect', event('beforeDisconnect')).catch((err: unknown) => {
+        failure = err
+        log.error({ err }, 'beforeDisconnect hook failed')
+      })
+    }
     for (let i = resources.length - 1; i >= 0; i--) {
       const resource = resources[i]
       if (typeof resource.onDisconnect !== 'function') continue
       try {
         await resource.onDisconnect(code, reason)
       } catch (err) {
+        failure ??= err
         log.error({ err }, 'onDisconnect failed')
       }
     }
+    if (hooks?.has('afterDisconnect') === true) await hooks.after('afterDisconnect', Object.assign(event('afterDisconnect'), { error: failure }))
+    await context.scope?.dispose().catch((err: unknown) => log.error({ err }, 'disposing connection-scoped services failed'))
     if (debugEnabled(context.request.log)) log.debug({ code, reason }, 'connection closed')
     this.release(context)
   }
@@ -131,9 +171,28 @@ export class RouteRuntime {
     })
   }
 
+  private hooksFor (resources: WebSocketResource[]): HookChain | undefined {
+    const fixed = this.spec.levels.every((level) => level.isClass)
+    if (fixed && this.sharedHooks !== null) return this.sharedHooks
+    const chain = HookChain.of([this.spec.contextHooks(), this.spec.hooks, ...resources.map((r) => hooksOf(r.constructor))])
+    if (fixed) this.sharedHooks = chain
+    return chain
+  }
+
   private tableOf (cls: ResourceClass): DispatchTable {
     return dispatchTableOf(cls, this.frames.discriminator, this.spec.strict, WebSocketResource.prototype)
   }
+}
+
+/** A resource class's `static hooks`, checked and cached. */
+function hooksOf (cls: unknown): HookTier {
+  const key = cls as object
+  let tier = classHooks.get(key)
+  if (tier === undefined) {
+    tier = normalizeHooks((cls as { hooks?: unknown }).hooks, `${(cls as { name: string }).name}.hooks`)
+    classHooks.set(key, tier)
+  }
+  return tier
 }
 
 /** Whether debug lines would be written, without making the connection's child logger to find out. */

@@ -1,8 +1,14 @@
 import type { FastifyInstance, FastifyRequest, RouteShorthandOptions, preValidationAsyncHookHandler } from 'fastify'
+import { Connection } from './connection.js'
+import { contextHooks } from './context-hooks.js'
+import { isClass, type Token } from './di.js'
 import { ERR_OPTION_INVALID, ERR_ROUTE_NOT_RESOURCE } from './errors.js'
+import { normalizeHooks, type WebSocketHooks } from './hooks.js'
 import type { PluginState } from './plugin-state.js'
+import { level, type Level, type ResourceClass, type ResourceFactory, type ResourceFactoryOption } from './resource-builder.js'
 import { WebSocketResource } from './resource.js'
-import { RouteRuntime, type ResourceClass, type ResourceFactory } from './route-runtime.js'
+import { RouteRuntime, type HookTier } from './route-runtime.js'
+import { joinPath, subroutesOf } from './subroutes.js'
 import { kState } from './symbols.js'
 
 /** The Fastify route options an upgrade request goes through (hooks run before the upgrade). */
@@ -28,6 +34,10 @@ export interface WebSocketRouteBaseOptions extends UpgradeRouteOptions {
    * `statusCode` answers that status; the socket is never opened.
    */
   authorize?: (request: FastifyRequest) => boolean | Promise<boolean>
+  /** WebSocket hooks of this route (between the context's and the resource's). */
+  hooks?: WebSocketHooks
+  /** Makes the resource instead of `new Resource(...args)`: the seam for another DI container. Overrides the plugin's. */
+  resourceFactory?: ResourceFactoryOption
 }
 
 /** `args` is required exactly when the constructor or factory needs arguments. */
@@ -43,10 +53,15 @@ export interface AddWebSocketRoute {
 }
 
 const HTTP_FORBIDDEN = 403
+/** Tokens the container does not hold but every connection provides. */
+const BUILT_INS = new Set<Token>([Connection])
+
+type RouteDeclaration = Omit<WebSocketRouteBaseOptions, 'name' | 'discriminator' | 'strict' | 'authorize' | 'hooks' | 'resourceFactory'>
 
 /**
  * Binds a path to a resource: a GET route with `websocket: true` in the
  * calling encapsulation context, so its prefix and hooks apply to the upgrade.
+ * A resource with `static subroutes` also gets one route per nested resource.
  */
 export function addWebSocketRoute (
   this: FastifyInstance,
@@ -57,37 +72,74 @@ export function addWebSocketRoute (
   const state = (this as unknown as { [kState]: PluginState })[kState]
   if (typeof path !== 'string' || path.length === 0) throw new ERR_OPTION_INVALID('path', 'must be a non-empty string')
   const isClass = isResourceClass(resource, path)
-  const { name, discriminator, strict, authorize, args = [], ...fastifyOptions } = options
+  const { name, discriminator, strict, authorize, hooks, resourceFactory, args = [], ...fastifyOptions } = options
   if (!Array.isArray(args)) throw new ERR_OPTION_INVALID('args', 'must be an array of constructor arguments')
   if (discriminator !== undefined && (typeof discriminator !== 'string' || discriminator.length === 0)) {
     throw new ERR_OPTION_INVALID('discriminator', 'must be a non-empty string')
   }
   if (authorize !== undefined && typeof authorize !== 'function') throw new ERR_OPTION_INVALID('authorize', 'must be a function')
-
-  const fullPath = joinPrefix(this.prefix, path)
-  const runtime = new RouteRuntime({
-    path: fullPath,
-    name,
-    resource,
-    isClass,
-    args,
-    strict: strict ?? state.options.strict,
-    frames: { discriminator: discriminator ?? state.options.discriminator, protoAction: state.options.onProtoPoisoning }
-  }, state.manager)
-  runtime.interceptor = state.interceptorFor(runtime)
-  if (name !== undefined) state.manager.nameRoute(name, fullPath)
-
+  if (resourceFactory !== undefined && typeof resourceFactory !== 'function') throw new ERR_OPTION_INVALID('resourceFactory', 'must be a function')
   const preValidation = authorize === undefined
     ? fastifyOptions.preValidation
     : appendHook(fastifyOptions.preValidation, authorizeHook(authorize))
-  this.route({ ...fastifyOptions, preValidation, method: 'GET', url: path, websocket: true, handler: runtime.accept } as never)
+  const instance = this
+  const shared = {
+    state,
+    instance,
+    fastifyOptions: { ...fastifyOptions, preValidation },
+    routeHooks: normalizeHooks(hooks, 'hooks'),
+    discriminator: discriminator ?? state.options.discriminator,
+    strict: strict ?? state.options.strict,
+    resourceFactory: resourceFactory ?? state.resourceFactory
+  }
+  declare(shared, [], path, joinPrefix(this.prefix, path), resource, isClass, args, name)
   return this
+}
+
+interface Shared {
+  state: PluginState
+  instance: FastifyInstance
+  fastifyOptions: RouteDeclaration
+  routeHooks: HookTier
+  discriminator: string
+  strict: boolean
+  resourceFactory: ResourceFactoryOption | undefined
+}
+
+function declare (
+  shared: Shared, parents: readonly Level[], url: string, fullPath: string,
+  resource: ResourceClass | ResourceFactory, isClass: boolean, args: readonly unknown[], name: string | undefined
+): void {
+  const { state, instance } = shared
+  const current = level(resource, isClass, args, fullPath, parents[parents.length - 1])
+  if (isClass && current.injected.length > 0) {
+    state.manager.container.check(resource as ResourceClass, args.length + (current.takesChildContext ? 1 : 0), BUILT_INS)
+  }
+  const levels = [...parents, current]
+  const runtime = new RouteRuntime({
+    path: fullPath,
+    name,
+    levels,
+    strict: shared.strict,
+    frames: { discriminator: shared.discriminator, protoAction: state.options.onProtoPoisoning },
+    hooks: shared.routeHooks,
+    contextHooks: () => contextHooks(instance),
+    resourceFactory: shared.resourceFactory
+  }, state.manager)
+  if (name !== undefined) state.manager.nameRoute(name, fullPath)
+  instance.route({ ...shared.fastifyOptions, method: 'GET', url, websocket: true, handler: runtime.accept } as never)
+  if (!isClass) return
+  for (const sub of subroutesOf(resource)) {
+    if (!(sub.resource.prototype instanceof WebSocketResource)) throw new ERR_ROUTE_NOT_RESOURCE(joinPath(fullPath, sub.path), `subroute ${sub.resource.name || '(anonymous)'}`)
+    if (levels.some((l) => l.resource === sub.resource)) throw new ERR_OPTION_INVALID(`${resource.name}.subroutes`, `${sub.resource.name} is already an ancestor: nesting cannot loop`)
+    declare(shared, levels, joinPath(url, sub.path), joinPath(fullPath, sub.path), sub.resource as ResourceClass, true, sub.args, sub.name)
+  }
 }
 
 function isResourceClass (resource: unknown, path: string): boolean {
   if (typeof resource !== 'function') throw new ERR_ROUTE_NOT_RESOURCE(path, describe(resource))
   if (resource.prototype instanceof WebSocketResource) return true
-  if (/^class[\s{]/.test(Function.prototype.toString.call(resource))) throw new ERR_ROUTE_NOT_RESOURCE(path, `class ${resource.name || '(anonymous)'}`)
+  if (isClass(resource)) throw new ERR_ROUTE_NOT_RESOURCE(path, `class ${resource.name || '(anonymous)'}`)
   return false
 }
 

@@ -3,7 +3,7 @@ import type { Connection } from './connection.js'
 import { dispatchFrame } from './dispatch.js'
 import type { DispatchTable } from './metadata.js'
 import type { ConnectionContext, WebSocketResource } from './resource.js'
-import type { RouteRuntime } from './route-runtime.js'
+import type { ConnectOutcome, RouteRuntime } from './route-runtime.js'
 import { ClientError, CloseCode, errorFrame } from './wire-errors.js'
 
 /*
@@ -63,25 +63,27 @@ export class Session {
       route.log(context).error({ err }, 'could not create the resource for a connection')
       return this.refuse(CloseCode.INTERNAL_ERROR, 'internal server error')
     }
-    let accepted: boolean
-    try {
-      accepted = await route.connect(this.resources, context)
-    } catch (err) {
-      const log = route.log(context)
-      if (err instanceof ClientError) {
-        log.info({ code: err.code }, `connection refused: ${err.message}`)
-        this.connection.send(errorFrame(context.discriminator, { code: err.code, message: err.message }))
-        return this.refuse(err.close ?? CloseCode.POLICY_VIOLATION, err.message)
-      }
-      log.error({ err }, 'onConnect failed; connection refused')
-      return this.refuse(CloseCode.POLICY_VIOLATION, 'connection refused')
-    }
-    if (!accepted) {
-      route.log(context).info('connection refused by onConnect')
-      return this.refuse(CloseCode.POLICY_VIOLATION, 'connection refused')
-    }
+    const outcome = await route.connect(this.resources, context)
+    if (!outcome.accepted) return this.refused(outcome)
     this.phase = OPEN
     this.drain()
+  }
+
+  private refused (outcome: ConnectOutcome): void {
+    const log = this.route.log(this.context)
+    const { error } = outcome
+    if (error instanceof ClientError) {
+      log.info({ code: error.code }, `connection refused: ${error.message}`)
+      this.connection.send(errorFrame(this.context.discriminator, { code: error.code, message: error.message }))
+      return this.refuse(error.close ?? CloseCode.POLICY_VIOLATION, error.message)
+    }
+    if (error !== undefined) {
+      log.error({ err: error }, `${outcome.stage ?? 'onConnect'} failed; connection refused`)
+      return this.refuse(CloseCode.POLICY_VIOLATION, 'connection refused')
+    }
+    const close = outcome.close ?? { code: CloseCode.POLICY_VIOLATION, reason: 'connection refused' }
+    log.info({ code: close.code }, outcome.close === undefined ? 'connection refused by onConnect' : 'connection refused by a beforeConnect hook')
+    this.refuse(close.code, close.reason)
   }
 
   private refuse (code: number, reason: string): void {
@@ -108,7 +110,7 @@ export class Session {
   }
 
   private run (data: Buffer, isBinary: boolean): void {
-    const pending = dispatchFrame(this.leaf as WebSocketResource, this.table as DispatchTable, data, isBinary, this.route.frames, this.route.interceptor)
+    const pending = dispatchFrame(this.leaf as WebSocketResource, this.table as DispatchTable, data, isBinary, this.route.frames, this.context.hooks)
     if (pending === undefined) return
     this.inFlight++
     void pending.then(this.settled)

@@ -10,3 +10,5 @@ export const kLabels = Symbol('pachinko.labels')
 export const kUser = Symbol('pachinko.user')
 /** The plugin's state, decorated on the Fastify instance it was registered on. */
 export const kState = Symbol('pachinko.state')
+/** The WebSocket hooks of an encapsulation context (Fastify instance). */
+export const kHooks = Symbol('pachinko.hooks')
