@@ -8,23 +8,28 @@ import { kHooks, kState } from './symbols.js'
 /*
  * WebSocket hooks follow Fastify's encapsulation: hooks added to an instance
  * apply to the WebSocket routes declared in it and in the contexts it
- * registers, not to its siblings or parent. Each context keeps its own copy
- * of the lists (Fastify contexts inherit through their prototype chain).
+ * registers, not to its siblings or parent. Each encapsulation level is its
+ * own tier, so the onion runs outer contexts' before hooks first and their
+ * after hooks last. Contexts inherit the list through Fastify's prototype chain.
  */
 
-type Carrier = FastifyInstance & { [kHooks]?: HookTier, [kState]: PluginState }
+interface ContextTier { owner: FastifyInstance, tier: HookTier }
+type Carrier = FastifyInstance & { [kHooks]?: ContextTier[], [kState]: PluginState }
 
-/** The hooks that apply to routes declared in `instance`. */
-export function contextHooks (instance: FastifyInstance): HookTier {
-  return (instance as Carrier)[kHooks] ?? {}
+/** The hook tiers that apply to routes declared in `instance`, outermost context first. */
+export function contextHooks (instance: FastifyInstance): HookTier[] {
+  return ((instance as Carrier)[kHooks] ?? []).map((entry) => entry.tier)
 }
 
-/** Adds hooks to `instance`'s context. */
+/** Adds hooks to `instance`'s own tier. */
 export function addContextHooks (instance: FastifyInstance, tier: HookTier): void {
-  const current = contextHooks(instance)
-  const next: HookTier = { ...current }
-  for (const event of Object.keys(tier) as HookEvent[]) next[event] = [...(current[event] ?? []), ...(tier[event] ?? [])]
-  ;(instance as Carrier)[kHooks] = next
+  const tiers = (instance as Carrier)[kHooks] ?? []
+  const last = tiers[tiers.length - 1]
+  const own = last?.owner === instance ? last.tier : {}
+  const merged: HookTier = { ...own }
+  for (const event of Object.keys(tier) as HookEvent[]) merged[event] = [...(own[event] ?? []), ...(tier[event] ?? [])]
+  const kept = last?.owner === instance ? tiers.slice(0, -1) : tiers
+  ;(instance as Carrier)[kHooks] = [...kept, { owner: instance, tier: merged }]
 }
 
 /**

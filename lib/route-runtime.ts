@@ -24,7 +24,7 @@ export interface RouteSpec {
   readonly strict: boolean
   readonly hooks: HookTier
   /** The hooks of the plugin and the encapsulation context the route was declared in, read at first use. */
-  readonly contextHooks: () => HookTier
+  readonly contextHooks: () => HookTier[]
   readonly resourceFactory: ResourceFactoryOption | undefined
 }
 
@@ -174,7 +174,7 @@ export class RouteRuntime {
   private hooksFor (resources: WebSocketResource[]): HookChain | undefined {
     const fixed = this.spec.levels.every((level) => level.isClass)
     if (fixed && this.sharedHooks !== null) return this.sharedHooks
-    const chain = HookChain.of([this.spec.contextHooks(), this.spec.hooks, ...resources.map((r) => hooksOf(r.constructor))])
+    const chain = HookChain.of([...this.spec.contextHooks(), this.spec.hooks, ...resources.map((r) => hooksOf(r.constructor))])
     if (fixed) this.sharedHooks = chain
     return chain
   }

@@ -1,0 +1,174 @@
+import 'reflect-metadata'
+import t from 'tap'
+import { Connection, ConnectionManager, Container, WebSocketResource, inject, injectable, subroute } from '../lib/index.js'
+import { connect } from '../lib/testing/index.js'
+import { build, until } from './helpers/build.js'
+
+class Clock { now () { return 42 } }
+
+@injectable()
+class Greeter {
+  constructor (readonly clock: Clock) {}
+  greet (name: string) { return `hello ${name} at ${this.clock.now()}` }
+}
+
+let sessions = 0
+class Session {
+  readonly id = ++sessions
+  disposed = false;
+  [Symbol.asyncDispose] = async () => { this.disposed = true }
+}
+
+t.test('injects constructor parameters by type and by token, after the route args', async (t) => {
+  @injectable()
+  class Room extends WebSocketResource {
+    constructor (readonly limit: number, readonly greeter: Greeter, @inject('motd') readonly motd: string, readonly ws2: ConnectionManager, readonly me: Connection) { super() }
+    onHi () { this.send({ type: 'hi', payload: { limit: this.limit, greeting: this.greeter.greet('ann'), motd: this.motd, sameWs: this.ws2 === this.ws, me: this.me === this.connection } }) }
+  }
+  const app = await build(t)
+  app.ws.container.register(Clock).register(Greeter).register('motd', 'be nice')
+  app.addWebSocketRoute('/room', Room, { args: [10] as never })
+  const client = await connect(app, '/room')
+  client.send({ type: 'hi' })
+  t.same((await client.expect('hi')).payload, { limit: 10, greeting: 'hello ann at 42', motd: 'be nice', sameWs: true, me: true })
+})
+
+t.test('shares singletons, gives each connection its own connection-scoped services and disposes them on disconnect', async (t) => {
+  const made: Session[] = []
+  @injectable()
+  class Uses extends WebSocketResource {
+    constructor (readonly clock: Clock, readonly session: Session) { super(); made.push(session) }
+    onWhich () { this.send({ type: 'which', payload: this.session.id }) }
+  }
+  const app = await build(t)
+  app.ws.container.register(Clock).register(Session, undefined, { scope: 'connection' })
+  app.addWebSocketRoute('/u', Uses)
+  const a = await connect(app, '/u')
+  const b = await connect(app, '/u')
+  a.send({ type: 'which' })
+  b.send({ type: 'which' })
+  t.not((await a.expect('which')).payload, (await b.expect('which')).payload)
+  t.equal(await app.ws.container.resolve(Clock), await app.ws.container.resolve(Clock), 'one singleton')
+  await a.close()
+  await until(() => made[0].disposed)
+  t.equal(made[1].disposed, false)
+})
+
+t.test('calls a dispose option, and disposes singletons on close', async (t) => {
+  const disposed: string[] = []
+  @injectable()
+  class Uses extends WebSocketResource {
+    constructor (@inject('db') readonly db: { name: string }, @inject('tx') readonly tx: { name: string }) { super() }
+  }
+  const app = await build(t)
+  app.ws.container.register('db', () => ({ name: 'db' }), { dispose: (v) => { disposed.push(v.name) } })
+  app.ws.container.register('tx', async () => ({ name: 'tx' }), { scope: 'connection', dispose: async (v) => { disposed.push(v.name) } })
+  app.addWebSocketRoute('/u', Uses)
+  const client = await connect(app, '/u')
+  await client.close()
+  await until(() => disposed.includes('tx'))
+  await app.close()
+  t.same(disposed, ['tx', 'db'])
+})
+
+t.test('fails at declaration for a missing service or an untyped parameter, naming both', async (t) => {
+  @injectable()
+  class NeedsClock extends WebSocketResource { constructor (readonly clock: Clock) { super() } }
+  @injectable()
+  class NeedsToken extends WebSocketResource { constructor (@inject('cache') readonly cache: unknown) { super() } }
+  class NotInjectable extends WebSocketResource { constructor (readonly clock: Clock) { super() } }
+  @injectable()
+  class Untyped extends WebSocketResource { constructor (readonly anything: unknown) { super() } }
+  const app = await build(t)
+  t.throws(() => app.addWebSocketRoute('/a', NeedsClock), { code: 'FST_PACHINKO_DI_MISSING_SERVICE', message: /Clock, which NeedsClock needs/ })
+  t.throws(() => app.addWebSocketRoute('/b', NeedsToken), { code: 'FST_PACHINKO_DI_MISSING_SERVICE', message: /cache, which NeedsToken/ })
+  t.throws(() => app.addWebSocketRoute('/c', NotInjectable as never), { code: 'FST_PACHINKO_DI_UNTYPED_PARAMETER', message: /#0 of NotInjectable/ })
+  t.throws(() => app.addWebSocketRoute('/d', Untyped), { code: 'FST_PACHINKO_DI_UNTYPED_PARAMETER', message: /#0 of Untyped/ })
+  app.ws.container.register(Clock)
+  app.addWebSocketRoute('/a', NeedsClock)
+  app.addWebSocketRoute('/c', NotInjectable, { args: [new Clock()] })
+})
+
+t.test('closes with 1011 and logs when a service cannot be made at connect', async (t) => {
+  @injectable()
+  class Deep { constructor (@inject('missing') readonly missing: unknown) {} }
+  @injectable()
+  class Uses extends WebSocketResource { constructor (readonly deep: Deep) { super() } }
+  @injectable()
+  class Broken extends WebSocketResource { constructor (@inject('boom') readonly boom: unknown) { super() } }
+  const app = await build(t)
+  app.ws.container.register(Deep).register('boom', () => { throw new Error('cannot build boom') })
+  app.addWebSocketRoute('/u', Uses)
+  app.addWebSocketRoute('/b', Broken)
+  t.equal((await (await connect(app, '/u')).closed).code, 1011)
+  t.equal((await (await connect(app, '/b')).closed).code, 1011)
+  const errors = app.logs.filter((l) => l.level === 50 && /could not create the resource/.test(l.msg))
+  t.match(errors[0], { err: { code: 'FST_PACHINKO_DI_MISSING_SERVICE', message: /missing/ } })
+  t.match(errors[1], { err: { message: 'cannot build boom' } })
+})
+
+t.test('refuses a connection-scoped service outside a connection, and bad registrations', async (t) => {
+  const container = new Container()
+  container.register(Session, undefined, { scope: 'connection' })
+  await t.rejects(container.resolve(Session), { code: 'FST_PACHINKO_DI_CAPTIVE', message: /Session is connection-scoped/ })
+  @injectable()
+  class Captive { constructor (readonly session: Session) {} }
+  container.register(Captive)
+  await t.rejects(container.resolve(Captive), { code: 'FST_PACHINKO_DI_CAPTIVE' })
+  t.throws(() => container.register(Session), { code: 'FST_PACHINKO_OPTION_INVALID', message: /already registered/ })
+  t.throws(() => container.register(5 as never, 1), { message: /"token"/ })
+  t.throws(() => container.register('x', 1, { scope: 'request' as never }), { message: /"scope"/ })
+  const fn = () => 'a function value'
+  container.registerValue('fn', fn)
+  t.equal(await container.resolve<typeof fn>('fn'), fn)
+  await t.rejects(container.resolve('nothing'), { code: 'FST_PACHINKO_DI_MISSING_SERVICE', message: /nothing, which the app needs/ })
+  const failing = new Container()
+  failing.register('a', () => ({}), { dispose: () => { throw new Error('a failed') } })
+  failing.register('b', () => ({}), { dispose: () => { throw new Error('b failed') } })
+  await failing.resolve('a')
+  await failing.resolve('b')
+  await t.rejects(failing.dispose(), AggregateError)
+  const one = new Container()
+  one.register('a', () => ({ [Symbol.dispose]: () => { throw new Error('sync dispose failed') } }))
+  await one.resolve('a')
+  await t.rejects(one.dispose(), { message: 'sync dispose failed' })
+})
+
+t.test('retries a singleton whose factory failed', async (t) => {
+  const container = new Container()
+  let attempts = 0
+  container.register('flaky', () => { if (++attempts === 1) throw new Error('first time'); return 'ok' })
+  await t.rejects(container.resolve('flaky'))
+  t.equal(await container.resolve('flaky'), 'ok')
+})
+
+t.test('lets resourceFactory make resources: a recipe for another container', async (t) => {
+  class Handmade extends WebSocketResource {
+    constructor (readonly label: string) { super() }
+    onLabel () { this.send({ type: 'label', payload: this.label }) }
+  }
+  class Child extends WebSocketResource { onLabel () { this.send({ type: 'label', payload: 'child' }) } }
+  class WithChild extends WebSocketResource { static subroutes = [subroute('child', Child)] }
+  const seen: string[] = []
+  const app = await build(t, {
+    resourceFactory: async (make, ctx) => {
+      seen.push(`${(ctx.resource as { name: string }).name}:${ctx.args.join(',')}:${ctx.parent === undefined ? 'root' : 'nested'}`)
+      return ctx.resource === Handmade ? new Handmade(`made for ${ctx.params.id}`) : await make()
+    }
+  })
+  app.addWebSocketRoute('/h/:id', Handmade, { args: ['ignored'] })
+  app.addWebSocketRoute('/w', WithChild)
+  app.addWebSocketRoute('/own', Handmade, { args: ['route default'], resourceFactory: async (make) => await make() })
+  const h = await connect(app, '/h/7')
+  h.send({ type: 'label' })
+  t.equal((await h.expect('label')).payload, 'made for 7')
+  const c = await connect(app, '/w/child')
+  c.send({ type: 'label' })
+  t.equal((await c.expect('label')).payload, 'child')
+  const own = await connect(app, '/own')
+  own.send({ type: 'label' })
+  t.equal((await own.expect('label')).payload, 'route default')
+  t.same(seen, ['Handmade:ignored:root', 'WithChild::root', 'Child::nested'])
+  await t.rejects(async () => { const bad = (await import('fastify')).default(); await bad.register((await import('../lib/index.js')).default, { resourceFactory: 'x' as never }) }, { message: /"resourceFactory"/ })
+  t.throws(() => app.addWebSocketRoute('/bad', Handmade, { args: ['x'], resourceFactory: 1 as never }), { message: /"resourceFactory"/ })
+})
