@@ -64,6 +64,11 @@ export interface PachinkoOptions {
    * @default all at once
    */
   closeBatch?: { size: number, intervalMs: number }
+  /**
+   * On `app.close()`, how long each worker gets to stop after its signal is aborted (a worker's own `stopTimeoutMs` wins).
+   * @default 5000
+   */
+  workerStopTimeoutMs?: number
   /** WebSocket hooks for every route (the outermost tier). */
   hooks?: WebSocketHooks
   /** Makes resources instead of `new Resource(...args)`: the seam for another DI container. */
@@ -81,6 +86,7 @@ export interface ResolvedOptions {
   sendTimeoutMs: number
   closeTimeoutMs: number
   closeBatch: { size: number, intervalMs: number } | undefined
+  workerStopTimeoutMs: number
 }
 
 const MiB = 1024 * 1024
@@ -97,6 +103,7 @@ export function resolveOptions (options: PachinkoOptions): ResolvedOptions {
     policy: oneOf('backpressure.policy', backpressure.policy, ['close', 'drop', 'wait'] as const, 'close'),
     sendTimeoutMs: positiveInteger('backpressure.sendTimeoutMs', backpressure.sendTimeoutMs, 5000),
     closeTimeoutMs: positiveInteger('closeTimeoutMs', options.closeTimeoutMs, 5000),
+    workerStopTimeoutMs: positiveInteger('workerStopTimeoutMs', options.workerStopTimeoutMs, 5000),
     closeBatch: options.closeBatch === undefined
       ? undefined
       : { size: positiveInteger('closeBatch.size', options.closeBatch.size ?? 'missing', 0), intervalMs: positiveInteger('closeBatch.intervalMs', options.closeBatch.intervalMs ?? 'missing', 0) }

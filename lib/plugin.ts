@@ -11,6 +11,7 @@ import { PluginState } from './plugin-state.js'
 import { addContextHooks, addWebSocketHook } from './context-hooks.js'
 import { normalizeHooks } from './hooks.js'
 import { addWebSocketRoute } from './route.js'
+import { installWorkers } from './workers.js'
 import { kState } from './symbols.js'
 import { CloseCode } from './wire-errors.js'
 
@@ -62,6 +63,7 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
   app.decorate(kState as unknown as string, state)
   app.decorate('addWebSocketRoute', addWebSocketRoute)
   app.decorate('addWebSocketHook', addWebSocketHook)
+  installWorkers(app, { stopTimeoutMs: options.workerStopTimeoutMs })
 }
 
 function resolveBackend (backend: PachinkoOptions['backend']): Backend {

@@ -46,10 +46,13 @@ export type WebSocketRouteOptions<A extends readonly unknown[]> = WebSocketRoute
 
 type OptionsArg<A extends readonly unknown[]> = [] extends A ? [options?: WebSocketRouteOptions<A>] : [options: WebSocketRouteOptions<A>]
 
+/** Leading constructor arguments: the rest may come from the container, so every element is optional. */
+export type LeadingArgs<A extends readonly unknown[]> = { [K in keyof A]?: A[K] }
+
 /** The type of `app.addWebSocketRoute`. */
 export interface AddWebSocketRoute {
   <A extends unknown[]>(path: string, factory: ResourceFactory<A>, ...options: OptionsArg<A>): FastifyInstance
-  <C extends ResourceClass>(path: string, resource: C, ...options: OptionsArg<ConstructorParameters<C>>): FastifyInstance
+  <C extends ResourceClass>(path: string, resource: C, options?: WebSocketRouteBaseOptions & { args?: LeadingArgs<ConstructorParameters<C>> }): FastifyInstance
 }
 
 const HTTP_FORBIDDEN = 403

@@ -24,10 +24,7 @@ export class WorkerRunner {
   start (app: FastifyInstance): void {
     const log = app.log.child({ worker: this.worker.name })
     const ws = app.ws
-    const context: WorkerContext = { ws, signal: this.controller.signal, log, app }
-    // the DI container is another module's: hand it over only when app.ws has one
-    const container = (ws as { container?: unknown }).container
-    if (container !== undefined) context.container = container
+    const context: WorkerContext = { ws, signal: this.controller.signal, log, app, container: ws.container }
     log.debug('worker started')
     this.started = { running: this.loop(context, log), log }
   }

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { ERR_OPTION_INVALID } from './errors.js'
+import type { Container } from './di.js'
 import type { ConnectionManager } from './manager.js'
 import { WORKERS_KEY, type WorkerRecord } from './worker-decorator.js'
 import { describe, resolveWorker, type ResolvedWorker } from './worker-options.js'
@@ -15,8 +16,8 @@ export interface WorkerContext {
   log: FastifyBaseLogger
   /** The encapsulated Fastify instance the worker was added to (its decorators are visible). */
   app: FastifyInstance
-  /** `app.ws.container` when the DI container is installed. */
-  container?: unknown // typed when the DI container lands
+  /** The built-in DI container (`app.ws.container`): workers resolve singletons from it. */
+  container: Container
 }
 
 /** A long-running job: runs until its `signal` is aborted (or returns when it is done). */

@@ -7,7 +7,7 @@ t.test('pins the public runtime exports', async (t) => {
   t.same(Object.keys(main).sort(), [
     'Bus', 'ClientError', 'CloseCode', 'ClusterBackend', 'Connection', 'ConnectionManager', 'Container', 'HOOK_EVENTS', 'MemoryBackend',
     'WebSocketResource', 'WireErrorCode', 'createBus', 'default', 'errors', 'handlesMessage', 'inject', 'injectable', 'message', 'pachinko',
-    'redisBackend', 'subroute'
+    'redisBackend', 'subroute', 'worker'
   ])
   t.equal(main.default, main.pachinko)
   t.same(Object.keys(testing).sort(), ['UpgradeRefusedError', 'connect'])

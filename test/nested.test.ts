@@ -17,7 +17,7 @@ class Tasks extends WebSocketResource<{ projectId: string, taskId?: string }> {
 class Project extends WebSocketResource<{ projectId: string }> {
   static subroutes = [subroute('tasks', Tasks, { args: [25], name: 'project.tasks' })]
   override onConnect () { (this.state as Record<string, unknown>).project = this.params.projectId }
-  getChildContext () { return { project: `project ${this.params.projectId}` } }
+  override getChildContext () { return { project: `project ${this.params.projectId}` } }
   onInfo () { this.send({ type: 'info', payload: { params: this.params } }) }
 }
 
@@ -87,7 +87,7 @@ t.test('lets a parent give its children their own state', async (t) => {
   class Isolating extends WebSocketResource {
     static subroutes = [subroute('child', Child)]
     override onConnect () { (this.state as Record<string, string>).owner = 'parent' }
-    getChildContext () { return { state: { owner: 'child' } } }
+    override getChildContext () { return { state: { owner: 'child' } } }
   }
   class Stricter extends Child {
     constructor (readonly given: unknown) { super() }
@@ -109,7 +109,7 @@ t.test('injects services into nested resources after the child context and args'
   }
   class Parent extends WebSocketResource {
     static subroutes = [subroute('child', Child)]
-    getChildContext () { return 'from parent' }
+    override getChildContext () { return 'from parent' }
   }
   const app = await build(t)
   app.ws.container.register(Clock)

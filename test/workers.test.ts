@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import type { Test } from 'tap'
 import t from 'tap'
 import { worker } from '../lib/worker-decorator.js'
-import { installWorkers, type WorkerContext } from '../lib/workers.js'
+import type { WorkerContext } from '../lib/workers.js'
 import { build, until, type LogLine } from './helpers/build.js'
 
 const DEBUG = 20
@@ -13,10 +13,8 @@ const INFO = 30
 const WARN = 40
 const ERROR = 50
 
-async function buildApp (t: Test, stopTimeoutMs = 5000): Promise<Awaited<ReturnType<typeof build>>> {
-  const app = await build(t)
-  installWorkers(app, { stopTimeoutMs })
-  return app
+async function buildApp (t: Test, workerStopTimeoutMs?: number): Promise<Awaited<ReturnType<typeof build>>> {
+  return await build(t, { workerStopTimeoutMs })
 }
 
 function logsOf (app: { logs: LogLine[] }, name: string, level?: number): LogLine[] {
@@ -221,37 +219,19 @@ t.test('treats a worker that throws after its signal was aborted as stopped, not
   t.same(app.logs.filter((line) => line.level >= WARN), [])
 })
 
-/** Replaces `app.ws.container` for one test; returns the function that puts the real one back (before close disposes it). */
-function replaceContainer (app: { ws: object }, value: unknown): () => void {
-  const original = Object.getOwnPropertyDescriptor(app.ws, 'container')
-  Object.defineProperty(app.ws, 'container', { value, configurable: true, writable: true })
-  return () => {
-    if (original === undefined) delete (app.ws as { container?: unknown }).container
-    else Object.defineProperty(app.ws, 'container', original)
-  }
-}
-
-t.test('hands the worker app.ws.container when the connection manager has one', async (t) => {
+t.test('hands the worker the DI container: singletons resolve, connection-scoped services do not', async (t) => {
   const app = await buildApp(t)
-  const container = { resolve () {} }
-  const restore = replaceContainer(app, container)
-  let context: WorkerContext | undefined
-  app.addWebSocketWorker(async (ctx) => { context = ctx }, { name: 'injected' })
+  class Clock { now () { return 1 } }
+  class PerConnection {}
+  app.ws.container.register(Clock).register(PerConnection, undefined, { scope: 'connection' })
+  let result: unknown
+  app.addWebSocketWorker(async ({ container }) => {
+    const clock = await container.resolve(Clock)
+    result = await container.resolve(PerConnection).then(() => 'resolved', (err: { code: string }) => `${clock.now()} ${err.code}`)
+  }, { name: 'injected' })
   await app.ready()
-  await until(() => context !== undefined)
-  restore()
-  t.equal(context?.container, container)
-})
-
-t.test('leaves container out of the context when the connection manager has none', async (t) => {
-  const app = await buildApp(t)
-  const restore = replaceContainer(app, undefined)
-  let context: WorkerContext | undefined
-  app.addWebSocketWorker(async (ctx) => { context = ctx }, { name: 'plain' })
-  await app.ready()
-  await until(() => context !== undefined)
-  restore()
-  t.notOk(context !== undefined && 'container' in context)
+  await until(() => result !== undefined)
+  t.equal(result, '1 FST_PACHINKO_DI_CAPTIVE')
 })
 
 t.test('@worker: every decorated method of an instance runs as a worker bound to it', async (t) => {

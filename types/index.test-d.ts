@@ -51,10 +51,11 @@ class WrongField extends WebSocketResource {
 }
 void WrongField
 
-// `args` is typed from the constructor, and required when the constructor needs it
+// `args` is typed from the constructor's leading parameters (the container may provide the rest)
 app.addWebSocketRoute('/ws/chat/:room', Chat, { args: [100], name: 'chat.room' })
-expectError(app.addWebSocketRoute('/ws/chat/:room', Chat))
+app.addWebSocketRoute('/ws/chat2/:room', Chat)
 expectError(app.addWebSocketRoute('/ws/chat/:room', Chat, { args: ['100'] }))
+expectError(app.addWebSocketRoute('/ws/chat/:room', Chat, { args: [1, 2] }))
 class NoArgs extends WebSocketResource {}
 app.addWebSocketRoute('/plain', NoArgs)
 expectType<FastifyInstance>(app.addWebSocketRoute('/factory/:id', (ctx, size: number) => {
@@ -68,3 +69,24 @@ const client = await connect<{ type: string, payload?: unknown }>(app, '/plain',
 expectType<TestConnection<{ type: string, payload?: unknown }>>(client)
 expectType<Promise<{ type: string, payload?: unknown }>>(client.expect('pong'))
 expectType<Promise<{ code: number, reason: string }>>(client.closed)
+
+// workers: the decorators exist and the context is typed
+import { worker, type WorkerContext } from '../dist/lib/index.js'
+expectType<FastifyInstance>(app.addWebSocketWorker(async ({ ws, signal, container }) => {
+  expectType<ConnectionManager>(ws)
+  expectType<AbortSignal>(signal)
+  expectType<string>(await container.resolve<string>('token'))
+}, { name: 'announcer', restart: 'on-failure' }))
+expectError(app.addWebSocketWorker(async () => {}, { restart: 'always' }))
+class Jobs {
+  @worker({ name: 'sweeper' })
+  async sweep (context: WorkerContext): Promise<void> { void context }
+}
+expectType<FastifyInstance>(app.addWebSocketWorkers(new Jobs()))
+
+// hooks
+expectType<FastifyInstance>(app.addWebSocketHook('beforeMessage', (ctx) => {
+  expectType<string | undefined>(ctx.tag)
+  ctx.drop()
+}))
+expectError(app.addWebSocketHook('beforeLunch', () => {}))
