@@ -47,6 +47,8 @@ export const ERR_CONNECTION_NOT_FOUND = createError<[string]>(
   'FST_PACHINKO_CONNECTION_NOT_FOUND', 'No open connection has the id "%s"', 404)
 export const ERR_CONNECTION_CLOSED = createError<[string]>(
   'FST_PACHINKO_CONNECTION_CLOSED', 'Connection "%s" is closed', 410)
+export const ERR_JOIN_REFUSED = createError<[string]>(
+  'FST_PACHINKO_JOIN_REFUSED', 'Joining the room "%s" was refused by authorizeJoin', 403)
 export const ERR_SEND_DROPPED = createError<[string, number]>(
   'FST_PACHINKO_SEND_DROPPED',
   'Message to connection "%s" dropped: %d bytes already buffered (backpressure policy "drop")', 503)

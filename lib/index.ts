@@ -38,7 +38,7 @@ export type { Token, Scope, RegisterOptions, Resolver, ConnectionScope } from '.
 export type { Subroute } from './subroutes.js'
 export type { WorkerContext, WorkerOptions, WorkerFunction, WorkerBackoff, AddWebSocketWorker, AddWebSocketWorkers } from './workers.js'
 export type { WorkerMethodDecorator } from './worker-decorator.js'
-export type { SendOptions, ManagerSnapshot } from './manager.js'
+export type { SendOptions, ManagerSnapshot, JoinAuthorizer } from './manager.js'
 export type { BackpressurePolicy, Metrics } from './connection.js'
 export type { Backend, BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions, Target } from './backends/backend.js'
 export type { ClusterOptions } from './backends/cluster.js'

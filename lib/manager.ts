@@ -1,7 +1,7 @@
 import type { Backend, ConnectionFilter, ConnectionRef, DeliveryOptions } from './backends/backend.js'
 import { Container } from './di.js'
 import { serialize, type Connection, type ConnectionSettings, type Metrics } from './connection.js'
-import { ERR_CONNECTION_NOT_FOUND, ERR_OPTION_INVALID } from './errors.js'
+import { ERR_CONNECTION_NOT_FOUND, ERR_JOIN_REFUSED, ERR_OPTION_INVALID } from './errors.js'
 import { RouteNames } from './route-names.js'
 import { CloseCode } from './wire-errors.js'
 
@@ -15,6 +15,9 @@ export interface SendOptions {
    */
   timeoutMs?: number
 }
+
+/** Decides whether a connection may join a room (the `authorizeJoin` plugin option). */
+export type JoinAuthorizer = (connection: Connection, room: string) => boolean | Promise<boolean>
 
 /** A point-in-time view of the manager, for an introspection route. */
 export interface ManagerSnapshot {
@@ -41,7 +44,7 @@ export class ConnectionManager {
   private readonly names = new RouteNames()
   private readonly emptyWaiters = new Set<() => void>()
 
-  constructor (nodeId: string, backend: Backend, settings: ConnectionSettings) {
+  constructor (nodeId: string, backend: Backend, settings: ConnectionSettings, private readonly authorizeJoin?: JoinAuthorizer) {
     this.nodeId = nodeId
     this.backend = backend
     this.settings = settings
@@ -85,8 +88,12 @@ export class ConnectionManager {
     return this.backend.connections({ room: checkName('room', room) })
   }
 
+  /** Joins a room; with the `authorizeJoin` option, a refused join rejects with `FST_PACHINKO_JOIN_REFUSED`. */
   async joinRoom (connection: string | Connection, room: string): Promise<void> {
-    await this.backend.join(this.localHandle(connection), checkName('room', room))
+    const handle = this.localHandle(connection)
+    checkName('room', room)
+    if (this.authorizeJoin !== undefined && await this.authorizeJoin(handle, room) !== true) throw new ERR_JOIN_REFUSED(room)
+    await this.backend.join(handle, room)
   }
 
   async leaveRoom (connection: string | Connection, room: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { Backend } from './backends/backend.js'
 import type { BackpressurePolicy } from './connection.js'
 import { ERR_OPTION_INVALID } from './errors.js'
 import type { WebSocketHooks } from './hooks.js'
+import type { JoinAuthorizer } from './manager.js'
 import type { ResourceFactoryOption } from './resource-builder.js'
 import { DEFAULT_DISCRIMINATOR } from './schema.js'
 
@@ -69,6 +70,11 @@ export interface PachinkoOptions {
    * @default 5000
    */
   workerStopTimeoutMs?: number
+  /**
+   * Decides every join (`this.join`, `app.ws.joinRoom`): anything but `true` refuses it with `FST_PACHINKO_JOIN_REFUSED`.
+   * @example authorizeJoin: (connection, room) => room.startsWith(`user:${connection.user}:`) || !room.startsWith('user:')
+   */
+  authorizeJoin?: JoinAuthorizer
   /** WebSocket hooks for every route (the outermost tier). */
   hooks?: WebSocketHooks
   /** Makes resources instead of `new Resource(...args)`: the seam for another DI container. */

@@ -29,7 +29,8 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
     sendTimeoutMs: options.sendTimeoutMs,
     metrics: newMetrics()
   }
-  const manager = new ConnectionManager(createNodeId(), backend, settings)
+  if (opts.authorizeJoin !== undefined && typeof opts.authorizeJoin !== 'function') throw new ERR_OPTION_INVALID('authorizeJoin', 'must be a function')
+  const manager = new ConnectionManager(createNodeId(), backend, settings, opts.authorizeJoin)
 
   // added before @fastify/websocket's own preClose, so connections get 1001 and their onDisconnect first
   app.addHook('preClose', async () => await closeConnections(manager, options, log))

@@ -252,3 +252,25 @@ t.test('backpressure "wait": broadcasts wait for a slow client to drain, then ti
   t.match((failure as AggregateError).message, new RegExp(`2 recipients failed.*${second.id}`))
   await fast.expect('x')
 })
+
+t.test('checks every join with authorizeJoin', async (t) => {
+  const asked: string[] = []
+  const app = await build(t, {
+    authorizeJoin: async (connection, room) => {
+      asked.push(room)
+      return room !== 'private:bob' && (connection.user === undefined || !room.startsWith('private:') || room === `private:${connection.user}`)
+    }
+  })
+  app.addWebSocketRoute('/m', Member)
+  const ann = await connect(app, '/m', { query: { user: 'ann', room: 'private:ann' } })
+  const annId = (await ann.expect('welcome')).payload as string
+  await t.rejects(app.ws.joinRoom(annId, 'private:bob'), { code: 'FST_PACHINKO_JOIN_REFUSED', message: /"private:bob"/ })
+  await app.ws.joinRoom(annId, 'public')
+  t.same((await app.ws.roomsOf(annId)).sort(), ['private:ann', 'public'])
+  await app.ws.identify(annId, 'ann')
+  await t.rejects(app.ws.joinRoom(annId, 'private:carol'), { code: 'FST_PACHINKO_JOIN_REFUSED' })
+  const bob = await connect(app, '/m', { query: { room: 'private:bob' } })
+  t.equal((await bob.closed).code, 1008, 'a refused join in onConnect refuses the connection')
+  t.same(asked, ['private:ann', 'private:bob', 'public', 'private:carol', 'private:bob'])
+  await t.rejects(async () => { const Fastify = (await import('fastify')).default; await Fastify().register((await import('../lib/index.js')).default, { authorizeJoin: 'x' as never }) }, { message: /"authorizeJoin"/ })
+})
