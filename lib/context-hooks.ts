@@ -16,19 +16,20 @@ import { kHooks, kState } from './symbols.js'
 interface ContextTier { owner: FastifyInstance, tier: HookTier }
 type Carrier = FastifyInstance & { [kHooks]?: ContextTier[], [kState]: PluginState }
 
-/** The hook tiers that apply to routes declared in `instance`, outermost context first. */
+/** The hook tiers that apply to routes declared in `instance`, outermost context first (the plugin always sets the first). */
 export function contextHooks (instance: FastifyInstance): HookTier[] {
-  return ((instance as Carrier)[kHooks] ?? []).map((entry) => entry.tier)
+  return ((instance as Carrier)[kHooks] as ContextTier[]).map((entry) => entry.tier)
 }
 
 /** Adds hooks to `instance`'s own tier. */
 export function addContextHooks (instance: FastifyInstance, tier: HookTier): void {
   const tiers = (instance as Carrier)[kHooks] ?? []
   const last = tiers[tiers.length - 1]
-  const own = last?.owner === instance ? last.tier : {}
+  const mine = last?.owner === instance
+  const own = mine ? last.tier : {}
   const merged: HookTier = { ...own }
-  for (const event of Object.keys(tier) as HookEvent[]) merged[event] = [...(own[event] ?? []), ...(tier[event] ?? [])]
-  const kept = last?.owner === instance ? tiers.slice(0, -1) : tiers
+  for (const event of Object.keys(tier) as HookEvent[]) merged[event] = [...(own[event] ?? []), ...tier[event] as WebSocketHook[]]
+  const kept = mine ? tiers.slice(0, -1) : tiers
   ;(instance as Carrier)[kHooks] = [...kept, { owner: instance, tier: merged }]
 }
 

@@ -41,10 +41,7 @@ export async function deliverOne (connection: Connection, frame: Buffer, setting
     return await writeWhenDrained(connection, frame, settings, timeoutMs)
   }
   const buffered = connection.bufferedAmount
-  if (!connection.write(frame, false)) {
-    if (!connection.isOpen && settings.policy !== 'close') throw new ERR_CONNECTION_CLOSED(connection.id)
-    throw new ERR_SEND_DROPPED(connection.id, buffered)
-  }
+  if (!connection.write(frame, false)) throw new ERR_SEND_DROPPED(connection.id, buffered)
 }
 
 function writeWhenDrained (connection: Connection, frame: Buffer, settings: ConnectionSettings, timeoutMs: number): Promise<void> {
@@ -58,7 +55,6 @@ function writeWhenDrained (connection: Connection, frame: Buffer, settings: Conn
       else reject(error)
     }
     const onDrain = (): void => {
-      if (connection.bufferedAmount > settings.highWaterMark) return
       connection.write(frame, false)
       done()
     }
@@ -79,10 +75,5 @@ export async function settleAll (work: Array<Promise<void> | undefined>): Promis
   const errors: unknown[] = []
   for (const result of results) if (result.status === 'rejected') errors.push(result.reason)
   if (errors.length === 1) throw errors[0]
-  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} recipients failed: ${errors.map(describe).join(', ')}`)
-}
-
-function describe (error: unknown): string {
-  const message = (error as Error)?.message ?? String(error)
-  return message.length > 120 ? message.slice(0, 117) + '...' : message
+  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} recipients failed: ${errors.map((error) => (error as Error).message).join('; ')}`)
 }

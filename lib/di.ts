@@ -63,8 +63,7 @@ export function parameterTokens (cls: abstract new (...args: any[]) => unknown, 
 }
 
 /** A readable name for a token, for errors and logs. */
-export function tokenName (token: Token | undefined): string {
-  if (token === undefined) return 'an untyped parameter'
+export function tokenName (token: Token): string {
   return typeof token === 'function' ? token.name : String(token)
 }
 
@@ -217,12 +216,17 @@ async function disposeAll (created: Array<[unknown, Registration]>): Promise<voi
   if (errors.length > 1) throw new AggregateError(errors, `${errors.length} services failed to dispose`)
 }
 
+// Node 20.0–20.3 predate the explicit resource management symbols (the fallback runs only there)
+/* c8 ignore next 2 */
+const ASYNC_DISPOSE: symbol = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
+const DISPOSE: symbol = Symbol.dispose ?? Symbol.for('nodejs.dispose')
+
 async function disposeByProtocol (value: unknown): Promise<void> {
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return
   const disposable = value as Record<symbol, (() => unknown) | undefined>
-  const asyncDispose = typeof Symbol.asyncDispose === 'symbol' ? disposable[Symbol.asyncDispose] : undefined
+  const asyncDispose = disposable[ASYNC_DISPOSE]
   if (typeof asyncDispose === 'function') return void await asyncDispose.call(value)
-  const dispose = typeof Symbol.dispose === 'symbol' ? disposable[Symbol.dispose] : undefined
+  const dispose = disposable[DISPOSE]
   if (typeof dispose === 'function') dispose.call(value)
 }
 

@@ -135,7 +135,8 @@ function failed (resource: WebSocketResource, error: unknown, message: Record<st
 
 function onErrorFailed (resource: WebSocketResource, error: unknown, original: unknown): void {
   try {
-    resource.log.error({ err: error, original }, 'onError failed')
+    resource.log.error({ err: error, handlerError: original instanceof Error ? original.message : String(original) }, 'onError failed')
+  /* c8 ignore next 3 */
   } catch {
     // a logger that throws leaves nothing else to report with; the connection carries on
   }

@@ -71,7 +71,7 @@ export function dispatchTableOf (cls: ResourceClass, discriminator: string, stri
 }
 
 function buildTable (cls: ResourceClass, discriminator: string, strict: boolean, stop: object): DispatchTable {
-  const className = cls.name || 'anonymous resource'
+  const className = nameOf(cls)
   const prototype = cls.prototype as Record<string | symbol, unknown>
   const chain: object[] = []
   for (let p: object | null = prototype; p !== null && p !== stop && p !== Object.prototype; p = Object.getPrototypeOf(p)) chain.unshift(p)
@@ -127,6 +127,11 @@ function buildTable (cls: ResourceClass, discriminator: string, strict: boolean,
       return handler
     }
   }
+}
+
+/** A class's name for messages, even for an anonymous class. */
+export function nameOf (cls: { name: string }): string {
+  return cls.name === '' ? 'anonymous class' : cls.name
 }
 
 function entry (tag: string, method: string | symbol, fn: unknown, schema: TSchema | undefined, strict: boolean): HandlerEntry {

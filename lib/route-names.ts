@@ -9,10 +9,6 @@ export class RouteNames {
     this.paths.set(name, path)
   }
 
-  has (name: string): boolean {
-    return this.paths.has(name)
-  }
-
   /** Fills `:param`, `:param?` and `*` segments of the named path; values are URI-encoded. */
   urlFor (name: string, params: Record<string, string | number>): string {
     const path = this.paths.get(name)

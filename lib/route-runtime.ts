@@ -69,7 +69,7 @@ export class RouteRuntime {
       manager,
       discriminator: this.frames.discriminator,
       routePath: this.spec.path,
-      params: (request.params ?? {}) as Record<string, string>,
+      params: request.params as Record<string, string>,
       box: { state: undefined },
       log: undefined,
       scope: undefined,
@@ -86,10 +86,6 @@ export class RouteRuntime {
   tableFor (resource: WebSocketResource): DispatchTable {
     const leaf = this.spec.levels[this.spec.levels.length - 1]
     return resource.constructor === leaf.resource && this.leafTable !== undefined ? this.leafTable : this.tableOf(resource.constructor as ResourceClass)
-  }
-
-  concurrencyOf (table: DispatchTable | undefined): number {
-    return table === undefined ? 1 : table.concurrency
   }
 
   log (context: ConnectionContext): FastifyBaseLogger {

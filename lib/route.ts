@@ -6,6 +6,7 @@ import { ERR_OPTION_INVALID, ERR_ROUTE_NOT_RESOURCE } from './errors.js'
 import { normalizeHooks, type WebSocketHooks } from './hooks.js'
 import type { PluginState } from './plugin-state.js'
 import { level, type Level, type ResourceClass, type ResourceFactory, type ResourceFactoryOption } from './resource-builder.js'
+import { nameOf } from './metadata.js'
 import { WebSocketResource } from './resource.js'
 import { RouteRuntime, type HookTier } from './route-runtime.js'
 import { joinPath, subroutesOf } from './subroutes.js'
@@ -133,7 +134,7 @@ function declare (
   instance.route({ ...shared.fastifyOptions, method: 'GET', url, websocket: true, handler: runtime.accept } as never)
   if (!isClass) return
   for (const sub of subroutesOf(resource)) {
-    if (!(sub.resource.prototype instanceof WebSocketResource)) throw new ERR_ROUTE_NOT_RESOURCE(joinPath(fullPath, sub.path), `subroute ${sub.resource.name || '(anonymous)'}`)
+    if (!(sub.resource.prototype instanceof WebSocketResource)) throw new ERR_ROUTE_NOT_RESOURCE(joinPath(fullPath, sub.path), `subroute ${nameOf(sub.resource)}`)
     if (levels.some((l) => l.resource === sub.resource)) throw new ERR_OPTION_INVALID(`${resource.name}.subroutes`, `${sub.resource.name} is already an ancestor: nesting cannot loop`)
     declare(shared, levels, joinPath(url, sub.path), joinPath(fullPath, sub.path), sub.resource as ResourceClass, true, sub.args, sub.name)
   }
@@ -142,7 +143,7 @@ function declare (
 function isResourceClass (resource: unknown, path: string): boolean {
   if (typeof resource !== 'function') throw new ERR_ROUTE_NOT_RESOURCE(path, describe(resource))
   if (resource.prototype instanceof WebSocketResource) return true
-  if (isClass(resource)) throw new ERR_ROUTE_NOT_RESOURCE(path, `class ${resource.name || '(anonymous)'}`)
+  if (isClass(resource)) throw new ERR_ROUTE_NOT_RESOURCE(path, `class ${nameOf(resource)}`)
   return false
 }
 

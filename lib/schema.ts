@@ -82,24 +82,18 @@ interface TypeBoxError { keyword: string, instancePath: string, message: string,
 
 function toIssues (errors: TypeBoxError[]): ValidationIssue[] {
   const issues: ValidationIssue[] = []
-  const seen = new Set<string>()
   for (const error of errors) {
     // TypeBox reports an unknown property twice: once as `additionalProperties`
     // on the object and once as the `false` schema it met at the property.
     if (error.keyword === 'boolean') continue
     const extra = error.params.additionalProperties ?? error.params.unevaluatedProperties
-    const found: ValidationIssue[] = Array.isArray(extra)
-      ? extra.map((name) => ({ path: `${error.instancePath}/${escapePointer(String(name))}`, message: 'unknown property' }))
-      : [{ path: error.instancePath, message: error.message }]
-    for (const issue of found) {
-      const key = issue.path + '\0' + issue.message
-      if (seen.has(key)) continue
-      seen.add(key)
-      issues.push(issue)
-      if (issues.length === MAX_ISSUES) return issues
+    if (Array.isArray(extra)) {
+      for (const name of extra) issues.push({ path: `${error.instancePath}/${escapePointer(String(name))}`, message: 'unknown property' })
+    } else {
+      issues.push({ path: error.instancePath, message: error.message })
     }
   }
-  return issues
+  return issues.slice(0, MAX_ISSUES)
 }
 
 function escapePointer (segment: string): string {
@@ -136,9 +130,11 @@ function strictify (node: unknown, underAllOf: boolean, seen: Map<object, unknow
       out[key] = map
     } else if (key === 'allOf') {
       out[key] = (value as unknown[]).map((member) => strictify(member, true, seen))
-    } else if (key === 'items' || key === 'prefixItems' || key === 'anyOf' || key === 'oneOf' ||
-      key === 'additionalProperties' || key === 'additionalItems' || key === 'not') {
-      out[key] = strictify(value, underAllOf && (key === 'anyOf' || key === 'oneOf'), seen)
+    } else if (key === 'anyOf' || key === 'oneOf') {
+      // a union directly inside an allOf is part of the intersection too
+      out[key] = strictify(value, underAllOf, seen)
+    } else if (key === 'items' || key === 'prefixItems' || key === 'additionalProperties' || key === 'additionalItems' || key === 'not') {
+      out[key] = strictify(value, false, seen)
     } else {
       out[key] = value
     }

@@ -32,6 +32,8 @@ export class Session {
   private leaf: WebSocketResource | undefined
   private table: DispatchTable | undefined
   private inFlight = 0
+  /** How many messages may run at once (the resource's `static concurrency`). */
+  private limit = 1
   private queue: Array<Buffer | BinaryFrame> | undefined
   private head = 0
   private queuedBytes = 0
@@ -59,6 +61,7 @@ export class Session {
       this.resources = await route.createResources(context)
       this.leaf = this.resources[this.resources.length - 1]
       this.table = route.tableFor(this.leaf)
+      this.limit = this.table.concurrency
     } catch (err) {
       route.log(context).error({ err }, 'could not create the resource for a connection')
       return this.refuse(CloseCode.INTERNAL_ERROR, 'internal server error')
@@ -78,7 +81,7 @@ export class Session {
       return this.refuse(error.close ?? CloseCode.POLICY_VIOLATION, error.message)
     }
     if (error !== undefined) {
-      log.error({ err: error }, `${outcome.stage ?? 'onConnect'} failed; connection refused`)
+      log.error({ err: error }, `${outcome.stage as string} failed; connection refused`)
       return this.refuse(CloseCode.POLICY_VIOLATION, 'connection refused')
     }
     const close = outcome.close ?? { code: CloseCode.POLICY_VIOLATION, reason: 'connection refused' }
@@ -95,11 +98,11 @@ export class Session {
 
   private receive (data: Buffer, isBinary: boolean): void {
     this.route.metrics.messagesIn++
-    if (this.phase === OPEN && this.queue === undefined && this.inFlight < this.route.concurrencyOf(this.table)) {
+    if (this.phase === OPEN && this.queue === undefined && this.inFlight < this.limit) {
       this.run(data, isBinary)
       return
     }
-    if (this.phase === REFUSED || this.phase === ENDED) return
+    if (this.phase === REFUSED) return
     const queue = this.queue ??= []
     queue.push(isBinary ? new BinaryFrame(data) : data)
     this.queuedBytes += data.length
@@ -123,7 +126,7 @@ export class Session {
 
   /** Runs queued frames while the concurrency allows; ends the session once a close has been seen and nothing is left. */
   private drain (): void {
-    const limit = this.route.concurrencyOf(this.table)
+    const limit = this.limit
     const queue = this.queue
     if (queue !== undefined) {
       while (this.head < queue.length && this.inFlight < limit && this.phase === OPEN) {

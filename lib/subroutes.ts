@@ -43,11 +43,8 @@ export function paramsByPosition (pattern: string, url: string): Record<string, 
   for (let i = 0; i < patternParts.length && i < pathParts.length; i++) {
     const match = /^:([A-Za-z0-9_]+)(\([^)]*\))?\??$/.exec(patternParts[i])
     if (match === null) continue
-    try {
-      params[match[1]] = decodeURIComponent(pathParts[i])
-    } catch {
-      params[match[1]] = pathParts[i]
-    }
+    // Fastify's router has already refused a malformed escape with HTTP 400
+    params[match[1]] = decodeURIComponent(pathParts[i])
   }
   return params
 }

@@ -172,3 +172,17 @@ t.test('lets resourceFactory make resources: a recipe for another container', as
   await t.rejects(async () => { const bad = (await import('fastify')).default(); await bad.register((await import('../lib/index.js')).default, { resourceFactory: 'x' as never }) }, { message: /"resourceFactory"/ })
   t.throws(() => app.addWebSocketRoute('/bad', Handmade, { args: ['x'], resourceFactory: 1 as never }), { message: /"resourceFactory"/ })
 })
+
+t.test('names the connection when a service it asks for at run time is missing, and an untyped service parameter', async (t) => {
+  @injectable()
+  class Untyped { constructor (readonly anything: unknown) {} }
+  const container = new Container()
+  container.register(Untyped)
+  await t.rejects(container.resolve(Untyped), { code: 'FST_PACHINKO_DI_UNTYPED_PARAMETER', message: /#0 of Untyped/ })
+  class Plain extends WebSocketResource { onPing () { this.send({ type: 'pong' }) } }
+  const app = await build(t, { resourceFactory: async (make, ctx) => { await ctx.container.resolve('not-registered'); return await make() } })
+  app.addWebSocketRoute('/p', Plain)
+  const client = await connect(app, '/p')
+  t.equal((await client.closed).code, 1011)
+  t.match(app.logs.find((l) => l.level === 50), { err: { message: /not-registered, which a connection needs/ } })
+})

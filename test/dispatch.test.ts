@@ -215,3 +215,47 @@ t.test('runs up to `static concurrency` messages of a connection at once', async
   for (let i = 0; i < 6; i++) await client.expect('worked')
   t.equal(peak, 3)
 })
+
+t.test('takes handler options as the second decorator argument', async (t) => {
+  class Loose extends WebSocketResource {
+    static schema = Type.Union([message('note', { text: Type.String() })])
+    @handlesMessage('note', { strict: false })
+    note () { this.send({ type: 'ok' }) }
+  }
+  const app = await build(t)
+  app.addWebSocketRoute('/l', Loose)
+  const client = await connect(app, '/l')
+  client.send({ type: 'note', payload: { text: 'a', extra: true } })
+  await client.expect('ok')
+})
+
+t.test('ignores on* properties that are not methods, and names an anonymous class in errors', async (t) => {
+  class WithGetter extends WebSocketResource {
+    get onThing () { return 1 }
+  }
+  const app = await build(t)
+  app.addWebSocketRoute('/g', WithGetter)
+  const client = await connect(app, '/g')
+  client.send({ type: 'thing' })
+  t.equal((await client.expect('error')).error.code, 'UNKNOWN_TYPE')
+  class Unnamed extends WebSocketResource {
+    @handlesMessage('a') one () {}
+    @handlesMessage('a') two () {}
+  }
+  const anonymous = Unnamed
+  Object.defineProperty(anonymous, 'name', { value: '' })
+  t.throws(() => app.addWebSocketRoute('/anon', anonymous), { message: /anonymous class binds/ })
+})
+
+t.test('takes strict from the plugin options', async (t) => {
+  const Note = message('note', { text: Type.String() })
+  class Notes extends WebSocketResource {
+    @handlesMessage('note', Note)
+    note () { this.send({ type: 'ok' }) }
+  }
+  const app = await build(t, { strict: false })
+  app.addWebSocketRoute('/n', Notes)
+  const client = await connect(app, '/n')
+  client.send({ type: 'note', payload: { text: 'a', extra: 1 } })
+  await client.expect('ok')
+})

@@ -226,3 +226,12 @@ t.test('refuses bad hooks at declaration and hooks added after ready', async (t)
   await app.ready()
   t.throws(() => app.addWebSocketHook('beforeMessage', () => {}), { code: 'FST_PACHINKO_HOOK_AFTER_READY' })
 })
+
+t.test('answers a rewrite whose tag is not a string with UNKNOWN_TYPE', async (t) => {
+  class Echo extends WebSocketResource { onEcho () { this.send({ type: 'echo' }) } }
+  const app = await build(t)
+  app.addWebSocketRoute('/e', Echo, { hooks: { beforeMessage: (ctx) => { ctx.message = { type: 7 } } } })
+  const client = await connect(app, '/e')
+  client.send({ type: 'echo' })
+  t.match((await client.expect('error')).error, { code: 'UNKNOWN_TYPE', message: 'no handler for "7"' })
+})

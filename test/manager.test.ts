@@ -274,3 +274,11 @@ t.test('checks every join with authorizeJoin', async (t) => {
   t.same(asked, ['private:ann', 'private:bob', 'public', 'private:carol', 'private:bob'])
   await t.rejects(async () => { const Fastify = (await import('fastify')).default; await Fastify().register((await import('../lib/index.js')).default, { authorizeJoin: 'x' as never }) }, { message: /"authorizeJoin"/ })
 })
+
+t.test('answers roomsOf for a handle and whenEmpty at once when empty', async (t) => {
+  const { app, join } = await setup(t)
+  t.equal(await app.ws.whenEmpty(10), true)
+  const a = await join({ room: 'lobby' })
+  t.same(await app.ws.roomsOf(app.ws.get(a.id)!), ['lobby'])
+  t.equal(await app.ws.whenEmpty(10), false, 'times out while a connection is open')
+})

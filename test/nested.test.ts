@@ -131,3 +131,14 @@ t.test('refuses bad subroutes at declaration', async (t) => {
   t.throws(() => app.addWebSocketRoute('/c', Loop), { message: /cannot loop/ })
   t.throws(() => subroute('', Loop), { message: /subroute path/ })
 })
+
+t.test('leaves a malformed escape in a path to the router (HTTP 400, before any resource)', async (t) => {
+  let made = 0
+  class Inner extends WebSocketResource { constructor () { super(); made++ } }
+  class Outer extends WebSocketResource { static subroutes = [subroute('inner', Inner)] }
+  const app = await build(t)
+  app.addWebSocketRoute('/o/:id', Outer)
+  const error = await connect(app, '/o/50%E0%A4%A/inner').catch((err: { statusCode?: number }) => err)
+  t.equal((error as { statusCode?: number }).statusCode, 400)
+  t.equal(made, 0)
+})

@@ -248,3 +248,168 @@ t.test('passes route args to the constructor: one class, many configurations', a
   t.same((await small.expect('info')).payload, { limit: 10, label: 'small' })
   t.same((await large.expect('info')).payload, { limit: 1000, label: 'large' })
 })
+
+t.test('refuses with 1008 for a ClientError without a close code, and cleans up a client that left during onConnect', async (t) => {
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  class Plain extends WebSocketResource {
+    override async onConnect () {
+      if ((this.request.query as { wait?: string }).wait === 'yes') { await gate; return false }
+      throw new ClientError('NOT_NOW', 'try later')
+    }
+  }
+  const app = await build(t)
+  app.addWebSocketRoute('/p', Plain)
+  const client = await connect(app, '/p')
+  t.equal((await client.expect('error')).error.code, 'NOT_NOW')
+  t.same(await client.closed, { code: 1008, reason: 'try later' })
+  const leaving = await connect(app, '/p', { query: { wait: 'yes' } })
+  const [server] = app.ws.local()
+  leaving.send({ type: 'early' })
+  leaving.sendRaw(Buffer.from([1, 2]))
+  await leaving.close()
+  await until(() => app.ws.metrics.messagesIn === 2 && server.socket.readyState === 3, 2000, 'the server to see the close')
+  release()
+  await until(() => app.ws.size === 0)
+  t.pass('released without onDisconnect')
+})
+
+t.test('drops frames that arrive after a refusal', async (t) => {
+  let dispatched = 0
+  class Refuser extends WebSocketResource {
+    override async onConnect () { await new Promise((resolve) => setTimeout(resolve, 10)); return false }
+    onAny () { dispatched++ }
+  }
+  const app = await build(t)
+  app.addWebSocketRoute('/r', Refuser)
+  const client = await connect(app, '/r')
+  const spam = setInterval(() => { if (client.socket.readyState === 1) client.send({ type: 'any' }) }, 1)
+  await client.closed
+  clearInterval(spam)
+  t.equal(dispatched, 0)
+})
+
+t.test('queues binary frames during onConnect and resumes a paused socket as an async queue drains', async (t) => {
+  const seen: string[] = []
+  let busy = 0
+  class Slow extends WebSocketResource {
+    override async onConnect () { await new Promise((resolve) => setTimeout(resolve, 30)) }
+    override onUnhandled (raw: string | Buffer) { seen.push(Buffer.isBuffer(raw) ? 'binary' : 'text') }
+    async onN () { busy++; await new Promise((resolve) => setImmediate(resolve)); if (busy === 2000) this.send({ type: 'done' }) }
+  }
+  const app = await build(t)
+  app.addWebSocketRoute('/s', Slow)
+  const client = await connect(app, '/s')
+  client.sendRaw(Buffer.from([9]))
+  for (let i = 0; i < 2000; i++) client.send({ type: 'n' })
+  await client.expect('done', { timeout: 10000 })
+  t.same(seen, ['binary'])
+})
+
+t.test('logs a socket error that is not a protocol error at debug', async (t) => {
+  class Plain extends WebSocketResource {}
+  const app = await build(t)
+  app.addWebSocketRoute('/p', Plain)
+  await connect(app, '/p')
+  const [connection] = app.ws.local()
+  connection.socket.emit('error', Object.assign(new Error('reset by peer'), { code: 'ECONNRESET' }))
+  t.ok(app.logs.some((l) => l.level === 20 && l.msg === 'socket error'))
+})
+
+t.test('cuts a close reason to the protocol\'s 123 bytes', async (t) => {
+  class Long extends WebSocketResource {
+    override onConnect (): boolean { throw new ClientError('LONG', 'é'.repeat(100), { close: 4000 }) }
+  }
+  const app = await build(t)
+  app.addWebSocketRoute('/l', Long)
+  const client = await connect(app, '/l')
+  const { code, reason } = await client.closed
+  t.equal(code, 4000)
+  t.ok(Buffer.byteLength(reason) <= 123)
+  t.match(reason, /^é+\.\.\.$/)
+})
+
+t.test('excludes self as well as the given ids, and answers a failing onUnhandled through onError', async (t) => {
+  class Room extends WebSocketResource {
+    override async onConnect () { await this.join('r'); this.send({ type: 'id', payload: this.connection.id }) }
+    async onSay (msg: { payload: string }) { await this.broadcast('r', { type: 'said' }, { excludeSelf: true, exclude: msg.payload }) }
+    override onUnhandled (): unknown { throw new Error('unhandled handler broke') }
+  }
+  const app = await build(t)
+  app.addWebSocketRoute('/r', Room)
+  const [a, b, c] = [await connect(app, '/r'), await connect(app, '/r'), await connect(app, '/r')]
+  await a.expect('id')
+  const bId = (await b.expect('id')).payload
+  await c.expect('id')
+  a.send({ type: 'say', payload: bId })
+  await c.expect('said')
+  a.sendRaw(Buffer.from([0]))
+  t.same((await a.expect('error')).error, { code: 'INTERNAL', message: 'internal server error' })
+  a.send({ type: 'say', payload: 'nobody' })
+  await c.expect('said')
+  await b.expect('said')
+  const said = (client: typeof a) => client.trace.filter((e) => e.direction === 'in' && (e.data as { type?: string }).type === 'said').length
+  t.same([said(a), said(b), said(c)], [0, 1, 2], 'a never (excludeSelf); b only when not excluded by id')
+})
+
+t.test('logs an onError that throws synchronously', async (t) => {
+  class Worst extends WebSocketResource {
+    override onError (): unknown { throw new Error('sync failure in onError') }
+    onFail () { throw new Error('first') }
+    onFailOddly () { throw 'a bare string' } // eslint-disable-line no-throw-literal
+    onPing () { this.send({ type: 'pong' }) }
+  }
+  const app = await build(t)
+  app.addWebSocketRoute('/w', Worst)
+  const client = await connect(app, '/w')
+  client.send({ type: 'fail' })
+  client.send({ type: 'failOddly' })
+  client.send({ type: 'ping' })
+  await client.expect('pong')
+  const lines = app.logs.filter((l) => l.msg === 'onError failed')
+  t.match(lines, [{ err: { message: 'sync failure in onError' }, handlerError: 'first' }, { handlerError: 'a bare string' }])
+})
+
+t.test('sends raw frames and reads labels on the connection handle', async (t) => {
+  class Raw extends WebSocketResource {
+    onRaw () {
+      this.connection.sendRaw('{"type":"text"}')
+      this.connection.sendRaw(Buffer.from([1, 2, 3]))
+      this.connection.sendRaw(Buffer.from('{"type":"as-text"}'), { binary: false })
+    }
+  }
+  const app = await build(t)
+  app.addWebSocketRoute('/raw', Raw)
+  const client = await connect(app, '/raw')
+  const [connection] = app.ws.local()
+  t.same([...connection.labels], [])
+  await app.ws.label(connection, 'vip')
+  t.same([...connection.labels], ['vip'])
+  client.send({ type: 'raw' })
+  await client.expect('text')
+  t.same([...(await client.receive() as unknown as Buffer)], [1, 2, 3])
+  await client.expect('as-text')
+  await client.close()
+  t.equal(connection.sendRaw('late'), false)
+})
+
+t.test('drops a frame that arrives after a refusal, before the close completes', async (t) => {
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  let dispatched = 0
+  class Refuser extends WebSocketResource {
+    override async onConnect () { await gate; return false }
+    onAny () { dispatched++ }
+  }
+  const app = await build(t)
+  app.addWebSocketRoute('/r', Refuser)
+  const client = await connect(app, '/r')
+  client.socket.pause()
+  const [connection] = app.ws.local()
+  release()
+  await until(() => app.logs.some((l) => l.msg === 'connection refused by onConnect'))
+  connection.socket.emit('message', Buffer.from('{"type":"any"}'), false)
+  client.socket.resume()
+  t.equal((await client.closed).code, 1008)
+  t.equal(dispatched, 0)
+})

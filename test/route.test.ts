@@ -116,3 +116,33 @@ t.test('fails at declaration for what is not a resource', async (t) => {
   t.throws(() => app.addWebSocketRoute('/f', Hello, { discriminator: '' }), { code: 'FST_PACHINKO_OPTION_INVALID', message: /discriminator/ })
   t.throws(() => app.addWebSocketRoute('/g', Hello, { authorize: true as never }), { code: 'FST_PACHINKO_OPTION_INVALID', message: /authorize/ })
 })
+
+t.test('fills a wildcard with nothing when not given', async (t) => {
+  const app = await build(t)
+  app.addWebSocketRoute('/files/*', Hello, { name: 'all-files' })
+  t.equal(app.ws.urlFor('all-files'), '/files/')
+})
+
+t.test('runs a route\'s own preValidation hook before authorize', async (t) => {
+  const order: string[] = []
+  const app = await build(t)
+  app.addWebSocketRoute('/both', Hello, {
+    preValidation: async () => { order.push('preValidation') },
+    authorize: () => { order.push('authorize'); return true }
+  })
+  const client = await connect(app, '/both')
+  await client.expect('hello')
+  t.same(order, ['preValidation', 'authorize'])
+})
+
+t.test('appends authorize to a list of preValidation hooks', async (t) => {
+  const order: string[] = []
+  const app = await build(t)
+  app.addWebSocketRoute('/list', Hello, {
+    preValidation: [async () => { order.push('first') }, async () => { order.push('second') }],
+    authorize: () => { order.push('authorize'); return true }
+  })
+  const client = await connect(app, '/list')
+  await client.expect('hello')
+  t.same(order, ['first', 'second', 'authorize'])
+})

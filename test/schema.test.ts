@@ -74,3 +74,14 @@ t.test('reports issues as JSON pointers, unknown properties by name, ten at most
   const issues = compileMessageSchema(wide, true).issues(Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`f${i}`, i])))
   t.ok(issues.length > 0 && issues.length <= 10, `${issues.length} issues`)
 })
+
+t.test('strict mode keeps unions inside intersections working', async (t) => {
+  const schema = Type.Intersect([
+    Type.Object({ type: Type.Literal('x') }),
+    Type.Union([Type.Object({ a: Type.String() }), Type.Object({ b: Type.Number() })])
+  ])
+  const strict = compileMessageSchema(schema, true)
+  t.ok(strict.check({ type: 'x', a: 'y' }))
+  t.ok(strict.check({ type: 'x', b: 1 }))
+  t.notOk(strict.check({ type: 'x', a: 'y', z: 1 }))
+})

@@ -10,14 +10,14 @@ import { ProjectStore, TOKENS } from './store.js'
  * DI, an auth check before the upgrade plus an auth hook, a logging hook and
  * a worker, together.
  */
-export async function buildReferenceApp (options: { server?: FastifyServerOptions, digestMs?: number } = {}): Promise<FastifyInstance> {
+export async function buildReferenceApp (options: { server?: FastifyServerOptions, digestMs: number }): Promise<FastifyInstance> {
   const app = Fastify(options.server)
   await app.register(pachinko, {
     hooks: {
       // logging: one line per handled message, with how long it took
-      beforeMessage: (ctx) => { (ctx.state as { startedAt?: number }).startedAt = performance.now() },
+      beforeMessage: (ctx) => { (ctx.state as { startedAt: number }).startedAt = performance.now() },
       afterMessage: (ctx) => {
-        const ms = performance.now() - ((ctx.state as { startedAt?: number }).startedAt ?? performance.now())
+        const ms = performance.now() - (ctx.state as { startedAt: number }).startedAt
         ctx.log.info({ tag: ctx.tag, ms: Number(ms.toFixed(2)), failed: ctx.error !== undefined }, 'message handled')
       }
     }
@@ -40,7 +40,7 @@ export async function buildReferenceApp (options: { server?: FastifyServerOption
   app.addWebSocketWorker(async ({ ws, signal, container }) => {
     const store = await container.resolve(ProjectStore)
     while (!signal.aborted) {
-      await sleep(options.digestMs ?? 5000, undefined, { signal }).catch(() => {})
+      await sleep(options.digestMs, undefined, { signal }).catch(() => {})
       if (signal.aborted) return
       for (const room of await ws.roomsByPrefix('project:')) {
         await ws.broadcastToRoom(room, { type: 'digest', payload: store.counts(room.slice('project:'.length)) })

@@ -15,11 +15,14 @@ export interface ProjectContext {
 interface ConnectionState { user: string }
 
 /** `/api/v1/projects/:projectId/tasks`: the tasks of a project, live. Messages land here, inside Project's hooks. */
+// TypeScript's __decorate helper has branches that map onto the decorated class's constructor
+/* c8 ignore start */
 @injectable()
 export class Tasks extends WebSocketResource<{ projectId: string }, ConnectionState> {
   static schema = Type.Union([AddTask, CompleteTask, ListTasks])
 
   constructor (private readonly project: ProjectContext, private readonly store: ProjectStore) { super() }
+  /* c8 ignore stop */
 
   override async onConnect (): Promise<void> {
     this.send({ type: 'tasks', payload: this.store.list(this.project.project) })

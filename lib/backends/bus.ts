@@ -39,6 +39,7 @@ export class Bus {
 
   /** Ends an outage; every node is told the bus is back. Subscriptions did not survive it. */
   restore (): void {
+    if (!this.down) return
     this.down = false
     this.subscribers.clear()
     for (const transport of this.transports) transport.status('up')
@@ -84,6 +85,11 @@ export class Bus {
     return found
   }
 
+  /** @internal a node's state for reading: empty once expired or never published */
+  view (node: string): NodeEntry {
+    return this.entry(node) ?? EMPTY_ENTRY
+  }
+
   /** @internal */
   forget (node: string): void {
     this.nodes.delete(node)
@@ -95,6 +101,8 @@ export class Bus {
     return [...this.nodes].filter(([, entry]) => entry.heartbeatAt >= since).map(([node]) => node)
   }
 }
+
+const EMPTY_ENTRY: NodeEntry = { connections: new Map(), rooms: new Map(), users: new Map(), expiresAt: 0, heartbeatAt: 0 }
 
 /** Makes a new in-process bus. */
 export function createBus (): Bus {
@@ -139,7 +147,7 @@ class BusTransport implements ClusterTransport {
 
   async publishIfConnection (node: string, id: string, channel: string, payload: Buffer): Promise<number> {
     this.bus.check()
-    if (this.bus.entry(node)?.connections.has(id) !== true) return -1
+    if (!this.bus.view(node).connections.has(id)) return -1
     return await this.publish(channel, payload)
   }
 
@@ -156,7 +164,7 @@ class BusTransport implements ClusterTransport {
   async updateNode (node: string, update: NodeStateUpdate, ttlMs: number): Promise<void> {
     this.bus.check()
     const entry = this.bus.entry(node, true) as NodeEntry
-    for (const [id, rec] of update.connections ?? []) {
+    for (const [id, rec] of update.connections) {
       if (rec === null) entry.connections.delete(id)
       else entry.connections.set(id, structuredClone(rec))
     }
@@ -195,33 +203,33 @@ class BusTransport implements ClusterTransport {
 
   async connectionCounts (nodes: string[]): Promise<number[]> {
     this.bus.check()
-    return nodes.map((node) => this.bus.entry(node)?.connections.size ?? 0)
+    return nodes.map((node) => this.bus.view(node).connections.size)
   }
 
   async roomCounts (nodes: string[], room: string): Promise<number[]> {
     this.bus.check()
-    return nodes.map((node) => this.bus.entry(node)?.rooms.get(room) ?? 0)
+    return nodes.map((node) => this.bus.view(node).rooms.get(room) ?? 0)
   }
 
   async userCounts (nodes: string[], user: string): Promise<number[]> {
     this.bus.check()
-    return nodes.map((node) => this.bus.entry(node)?.users.get(user) ?? 0)
+    return nodes.map((node) => this.bus.view(node).users.get(user) ?? 0)
   }
 
   async connection (node: string, id: string): Promise<ConnectionRecord | undefined> {
     this.bus.check()
-    const rec = this.bus.entry(node)?.connections.get(id)
+    const rec = this.bus.view(node).connections.get(id)
     return rec === undefined ? undefined : structuredClone(rec)
   }
 
   async * rooms (node: string, prefix: string): AsyncIterable<string> {
     this.bus.check()
-    for (const room of [...this.bus.entry(node)?.rooms.keys() ?? []]) if (room.startsWith(prefix)) yield room
+    for (const room of [...this.bus.view(node).rooms.keys()]) if (room.startsWith(prefix)) yield room
   }
 
   async * connections (node: string): AsyncIterable<[string, ConnectionRecord]> {
     this.bus.check()
-    for (const [id, rec] of [...this.bus.entry(node)?.connections ?? []]) yield [id, structuredClone(rec)]
+    for (const [id, rec] of [...this.bus.view(node).connections]) yield [id, structuredClone(rec)]
   }
 }
 

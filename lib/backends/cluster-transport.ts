@@ -10,7 +10,7 @@ export interface ConnectionRecord {
 
 /** A partial update of one node's published state; a `null` record or a 0 count deletes the entry. */
 export interface NodeStateUpdate {
-  connections?: Array<[id: string, record: ConnectionRecord | null]>
+  connections: Array<[id: string, record: ConnectionRecord | null]>
   rooms?: Array<[room: string, members: number]>
   users?: Array<[user: string, connections: number]>
 }

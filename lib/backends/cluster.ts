@@ -89,27 +89,27 @@ export class ClusterBackend extends MemoryBackend {
     await super.remove(connection)
     await this.presence.update({
       connections: [[connection.id, null]],
-      rooms: rooms.map((name) => [name, this.rooms.get(name)?.size ?? 0]),
-      users: owner === undefined ? [] : [[owner, this.users.get(owner)?.size ?? 0]]
+      rooms: rooms.map((name) => [name, members(this.rooms, name)]),
+      users: owner === undefined ? [] : [[owner, members(this.users, owner)]]
     })
   }
 
   override async join (connection: Connection, name: string): Promise<void> {
     await super.join(connection, name)
     await this.subscribing.get(room(name))
-    await this.presence.update({ connections: [[connection.id, record(connection)]], rooms: [[name, this.rooms.get(name)?.size ?? 0]] })
+    await this.presence.update({ connections: [[connection.id, record(connection)]], rooms: [[name, members(this.rooms, name)]] })
   }
 
   override async leave (connection: Connection, name: string): Promise<void> {
     await super.leave(connection, name)
-    await this.presence.update({ connections: [[connection.id, record(connection)]], rooms: [[name, this.rooms.get(name)?.size ?? 0]] })
+    await this.presence.update({ connections: [[connection.id, record(connection)]], rooms: [[name, members(this.rooms, name)]] })
   }
 
   override async identify (connection: Connection, name: string | undefined): Promise<void> {
     const previous = connection.user
     await super.identify(connection, name)
     const users: Array<[string, number]> = []
-    for (const u of [previous, name]) if (u !== undefined) users.push([u, this.users.get(u)?.size ?? 0])
+    for (const u of [previous, name]) if (u !== undefined) users.push([u, members(this.users, u)])
     if (name !== undefined) await this.subscribing.get(user(name))
     await this.presence.update({ connections: [[connection.id, record(connection)]], users })
   }
@@ -149,7 +149,7 @@ export class ClusterBackend extends MemoryBackend {
   }
 
   override async roomSize (name: string): Promise<number> {
-    const local = this.rooms.get(name)?.size ?? 0
+    const local = members(this.rooms, name)
     return local + sum(await this.remote(this.others().then(async (nodes) => await this.transport.roomCounts(nodes, name))))
   }
 
@@ -241,7 +241,7 @@ export class ClusterBackend extends MemoryBackend {
     if (channel.startsWith('room:')) {
       delivered = this.deliverLocally({ kind: 'room', room: channel.slice(5) }, frame, { exclude })
     } else if (channel.startsWith('user:')) {
-      if (header.op === 'close') this.disconnectLocalUser(channel.slice(5), header.c ?? 1000, header.r ?? '')
+      if (header.op === 'close') this.disconnectLocalUser(channel.slice(5), header.c as number, header.r as string)
       else delivered = this.deliverLocally({ kind: 'user', user: channel.slice(5) }, frame, { exclude })
     } else if (channel === ALL) {
       delivered = this.deliverLocally({ kind: 'all' }, frame, { exclude })
@@ -252,7 +252,7 @@ export class ClusterBackend extends MemoryBackend {
   }
 
   private onNodeMessage (header: EnvelopeHeader, frame: Buffer): Promise<void> | undefined {
-    const target = header.id === undefined ? undefined : this.connectionsById.get(header.id)
+    const target = this.connectionsById.get(header.id as string)
     if (target === undefined) return undefined
     if (header.op === 'close') {
       target.close(header.c, header.r)
@@ -272,6 +272,11 @@ function matches (rec: ConnectionRecord, filter: ConnectionFilter): boolean {
   if (filter.user !== undefined && rec.u !== filter.user) return false
   if (filter.label !== undefined && !rec.l.includes(filter.label)) return false
   return true
+}
+
+/** How many local members a room (or connections a user) has. */
+function members (map: Map<string, Set<Connection>>, key: string): number {
+  return map.get(key)?.size ?? 0
 }
 
 function sum (values: number[]): number {

@@ -167,8 +167,8 @@ export class MemoryBackend implements Backend {
       ? this.rooms.get(filter.room)
       : filter.user !== undefined ? this.users.get(filter.user) : this.connectionsById.values()
     if (candidates === undefined) return
+    // candidates come from the room when one is asked for, so only user and label need checking
     for (const connection of [...candidates]) {
-      if (filter.room !== undefined && !connection[kRooms]?.has(filter.room)) continue
       if (filter.user !== undefined && connection[kUser] !== filter.user) continue
       if (filter.label !== undefined && !connection[kLabels]?.has(filter.label)) continue
       yield connection
@@ -198,9 +198,10 @@ export class MemoryBackend implements Backend {
   /** Called when this node's last connection of a user goes. */
   protected async userClosed (user: string): Promise<void> {}
 
+  /** True when it was the room's last local member. The room is in the connection's set, so it is in the map too. */
   private removeFromRoom (connection: Connection, room: string): boolean {
-    const members = this.rooms.get(room)
-    if (members === undefined || !members.delete(connection)) return false
+    const members = this.rooms.get(room) as Set<Connection>
+    members.delete(connection)
     if (members.size > 0) return false
     this.rooms.delete(room)
     return true

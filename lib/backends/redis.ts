@@ -1,4 +1,5 @@
 import type { Redis, RedisOptions } from 'ioredis'
+import { ERR_OPTION_INVALID } from '../errors.js'
 import { ClusterBackend, type ClusterOptions } from './cluster.js'
 import type { ClusterTransport, ConnectionRecord, NodeState, NodeStateUpdate } from './cluster-transport.js'
 
@@ -22,7 +23,8 @@ export interface RedisBackendOptions extends ClusterOptions {
  * Redis pub/sub (ioredis), cluster-wide membership kept in Redis with heartbeats.
  * @example await app.register(pachinko, { backend: redisBackend({ url: process.env.REDIS_URL }) })
  */
-export function redisBackend (options: RedisBackendOptions = {}): ClusterBackend {
+export function redisBackend (options: RedisBackendOptions): ClusterBackend {
+  if (options?.client === undefined && typeof options?.url !== 'string') throw new ERR_OPTION_INVALID('redisBackend', 'needs { url } or { client }')
   const { heartbeatMs, ttlMs, ...transport } = options
   return new ClusterBackend(new RedisTransport(transport), 'redis', { heartbeatMs, ttlMs })
 }
@@ -68,7 +70,7 @@ class RedisTransport implements ClusterTransport {
   constructor (private readonly options: Omit<RedisBackendOptions, 'heartbeatMs' | 'ttlMs'>) {
     this.prefix = options.prefix ?? 'pachinko'
     this.ownsPublisher = options.client === undefined
-    this.description = options.client !== undefined ? 'the Redis client passed in' : redact(options.url ?? 'redis://127.0.0.1:6379')
+    this.description = options.client !== undefined ? 'the Redis client passed in' : redact(options.url as string)
   }
 
   async connect (): Promise<void> {
@@ -76,7 +78,7 @@ class RedisTransport implements ClusterTransport {
     if (this.options.client === undefined) {
       const { Redis } = await import('ioredis')
       const retry = { retryStrategy: (times: number) => Math.min(100 * times, 2000), enableAutoPipelining: true, ...this.options.redisOptions, ...overrides }
-      this.pub = new Redis(this.options.url ?? 'redis://127.0.0.1:6379', retry) as ScriptedRedis
+      this.pub = new Redis(this.options.url as string, retry) as ScriptedRedis
     } else {
       this.pub = this.options.client as ScriptedRedis
     }
@@ -130,7 +132,7 @@ class RedisTransport implements ClusterTransport {
 
   async updateNode (node: string, update: NodeStateUpdate, ttlMs: number): Promise<void> {
     const batch = this.pub.multi()
-    for (const [id, rec] of update.connections ?? []) {
+    for (const [id, rec] of update.connections) {
       if (rec === null) batch.hdel(this.key(node, 'c'), id)
       else batch.hset(this.key(node, 'c'), id, JSON.stringify(rec))
     }

@@ -119,3 +119,8 @@ t.test('two separate Node processes share rooms; a killed node stops counting af
   t.equal(await parent.ws.count(), 1)
   await t.rejects(parent.ws.sendTo(remoteId, { type: 'x' }), { code: 'FST_PACHINKO_CONNECTION_NOT_FOUND' })
 })
+
+t.test('needs a url or a client', async (t) => {
+  t.throws(() => redisBackend({} as never), { code: 'FST_PACHINKO_OPTION_INVALID', message: /\{ url \} or \{ client \}/ })
+  t.throws(() => redisBackend(undefined as never), { code: 'FST_PACHINKO_OPTION_INVALID' })
+})

@@ -50,6 +50,7 @@ t.test('survives Redis dying and coming back: local delivery goes on, cross-node
   await t.rejects(a.ws.roomSize('r'), { code: 'FST_PACHINKO_BACKEND_UNAVAILABLE' })
   const joinedDuringOutage = await connect(b, '/m', { query: { room: 'late' } })
   await joinedDuringOutage.expect('welcome')
+  await b.ws.identify([...b.ws.local()].at(-1)!, 'late-user')
 
   await redis.start()
   await untilAsync(async () => a.logs.some((l) => /resubscribed/.test(l.msg)) && b.logs.some((l) => /resubscribed/.test(l.msg)), 10000, 'both nodes to resync')
@@ -62,6 +63,8 @@ t.test('survives Redis dying and coming back: local delivery goes on, cross-node
   t.equal((await joinedDuringOutage.expect('said')).payload, 4, 'a room joined during the outage was subscribed on reconnect')
   t.equal(await a.ws.roomSize('r'), 3, 'membership was republished')
   t.equal(await a.ws.count(), 4)
+  await a.ws.sendToUser('late-user', { type: 'said', payload: 5 })
+  t.equal((await joinedDuringOutage.expect('said')).payload, 5, 'users identified during the outage are republished too')
   t.same(unhandled, [], 'no unhandled rejection')
   const b1Said = b1.trace.filter((e) => e.direction === 'in' && (e.data as { type: string }).type === 'said').map((e) => (e.data as { payload: number }).payload)
   t.same(b1Said, [1, 3], 'nothing from the outage leaked in late or twice')

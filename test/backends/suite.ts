@@ -92,6 +92,7 @@ export function backendSuite (t: Test, name: string, make: ClusterFactory, nodes
     await at(1).ws.sendToUser('ann', { type: 'dm', payload: 'for ann' })
     for (const tab of tabs) t.equal((await tab.expect('dm')).payload, 'for ann')
     t.same((await collect(at(0).ws.connections({ user: 'ann' }))).map((r) => r.id).sort(), tabs.map((c) => c.id).sort())
+    t.equal(await at(1).ws.disconnectUser('nobody'), 0)
     t.equal(await at(1).ws.disconnectUser('ann', 4002, 'bye'), 2)
     for (const tab of tabs) t.same(await tab.closed, { code: 4002, reason: 'bye' })
     await at(0).ws.sendToUser('bob', { type: 'dm', payload: 'for bob' })
