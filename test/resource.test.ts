@@ -332,7 +332,7 @@ t.test('cuts a close reason to the protocol\'s 123 bytes', async (t) => {
 t.test('excludes self as well as the given ids, and answers a failing onUnhandled through onError', async (t) => {
   class Room extends WebSocketResource {
     override async onConnect () { await this.join('r'); this.send({ type: 'id', payload: this.connection.id }) }
-    async onSay (msg: { payload: string }) { await this.broadcast('r', { type: 'said' }, { excludeSelf: true, exclude: msg.payload }) }
+    async onSay (msg: { payload: string | string[] }) { await this.broadcast('r', { type: 'said' }, { excludeSelf: true, exclude: msg.payload }) }
     override onUnhandled (): unknown { throw new Error('unhandled handler broke') }
   }
   const app = await build(t)
@@ -348,8 +348,10 @@ t.test('excludes self as well as the given ids, and answers a failing onUnhandle
   a.send({ type: 'say', payload: 'nobody' })
   await c.expect('said')
   await b.expect('said')
+  a.send({ type: 'say', payload: [bId] })
+  await c.expect('said')
   const said = (client: typeof a) => client.trace.filter((e) => e.direction === 'in' && (e.data as { type?: string }).type === 'said').length
-  t.same([said(a), said(b), said(c)], [0, 1, 2], 'a never (excludeSelf); b only when not excluded by id')
+  t.same([said(a), said(b), said(c)], [0, 1, 3], 'a never (excludeSelf); b only when not excluded by id')
 })
 
 t.test('logs an onError that throws synchronously', async (t) => {
