@@ -1,0 +1,34 @@
+import type { ClientKind, ContenderModule } from './contender.js'
+
+/** A contender as the orchestrator knows it. */
+export interface ContenderInfo {
+  /** The name used on the command line and in results. */
+  readonly name: string
+  /** How it appears in reports. */
+  readonly label: string
+  readonly client: ClientKind
+  /** Its module under bench/contenders/, for one node and (when it has one) for two nodes over Redis. */
+  readonly module: string
+  readonly clusterModule?: string
+}
+
+/** Every contender, in report order. Add a new one here and in a file of its own. */
+export const CONTENDERS: readonly ContenderInfo[] = [
+  { name: 'ws', label: '1 ws hand-written', client: 'ws', module: 'ws-plain' },
+  { name: 'ws-fast', label: '1b ws + encode-once + cork', client: 'ws', module: 'ws-fast' },
+  { name: 'fastify-ws', label: '2 @fastify/websocket hand-written', client: 'ws', module: 'fastify-ws' },
+  { name: 'socketio', label: '3 socket.io', client: 'socket.io', module: 'socketio', clusterModule: 'socketio-redis' },
+  { name: 'pachinko', label: '4 fastify-pachinko', client: 'ws', module: 'pachinko', clusterModule: 'pachinko-redis' }
+]
+
+export function contender (name: string): ContenderInfo {
+  const found = CONTENDERS.find((c) => c.name === name)
+  if (found === undefined) throw new Error(`unknown contender "${name}"; known: ${CONTENDERS.map((c) => c.name).join(', ')}`)
+  return found
+}
+
+/** Loads a contender module by its file name (in the server child). */
+export async function loadContender (module: string): Promise<ContenderModule> {
+  if (!/^[a-z-]+$/.test(module)) throw new Error(`bad contender module name "${module}"`)
+  return await import(`./${module}.js`) as ContenderModule
+}

@@ -1,0 +1,57 @@
+import 'reflect-metadata'
+import Fastify from 'fastify'
+import type { AddressInfo } from 'node:net'
+import { Type, type Static } from 'typebox'
+import pachinko, { WebSocketResource, handlesMessage, message, type PachinkoOptions } from '../../lib/index.js'
+import type { ContenderServer, StartOptions } from './contender.js'
+import { EchoText, RoomName, SayText } from './protocol.js'
+
+/*
+ * Contender 4: fastify-pachinko written the way its README tells users to:
+ * a resource class, `message()` schemas in a `static schema` union, handlers
+ * bound by `@handlesMessage` or the `on<Tag>` convention, `this.join`,
+ * `this.broadcast`. Validation, error frames, rooms and write coalescing are
+ * the library's.
+ */
+
+const Join = message('join', { room: RoomName })
+const Echo = message('echo', { seq: Type.Integer(), text: EchoText })
+const Say = message('say', { room: RoomName, text: SayText, sentAt: Type.Number() })
+
+class BenchRoom extends WebSocketResource {
+  static schema = Type.Union([Join, Echo, Say])
+
+  async onJoin (msg: Static<typeof Join>): Promise<void> {
+    await this.join(msg.payload.room)
+    this.send({ type: 'joined', payload: msg.payload })
+  }
+
+  onEcho (msg: Static<typeof Echo>): void {
+    this.send({ type: 'echo', payload: msg.payload })
+  }
+
+  /* c8 ignore start -- tsc's emitted __decorate helper is mapped here and has branches no decorator takes */
+  @handlesMessage('say')
+  async say (msg: Static<typeof Say>): Promise<void> {
+    await this.broadcast(msg.payload.room, { type: 'said', payload: msg.payload })
+  }
+  /* c8 ignore stop */
+}
+
+/** Starts the pachinko contender with the given plugin options (the backend, for two nodes). */
+export async function startPachinko (options: StartOptions, pluginOptions: PachinkoOptions): Promise<ContenderServer> {
+  const app = Fastify({ logger: false })
+  await app.register(pachinko, pluginOptions)
+  app.addWebSocketRoute('/ws', BenchRoom)
+  await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' })
+  return {
+    port: (app.server.address() as AddressInfo).port,
+    path: '/ws',
+    connections: () => app.ws.size,
+    close: async () => await app.close()
+  }
+}
+
+export async function start (options: StartOptions = {}): Promise<ContenderServer> {
+  return await startPachinko(options, {})
+}

@@ -1,0 +1,93 @@
+import type { Config, ScenarioId } from './config.js'
+import type { ContenderInfo } from './contenders/index.js'
+import type { Target } from './load/client.js'
+import type { Task } from './load/main.js'
+
+/*
+ * The six scenarios: what the load generator does, on how many nodes, and
+ * which figure is the "unit" server CPU is divided by.
+ */
+
+export interface Scenario {
+  readonly id: ScenarioId
+  /** The letter used in the issue and the report: (a)…(f). */
+  readonly letter: string
+  readonly title: string
+  /** Throughput scenarios report rate, latency and CPU per unit; `memory` reports bytes per connection. */
+  readonly kind: 'throughput' | 'memory'
+  /** What one unit of work is: the denominator of "server µs per …". */
+  readonly unit: 'msg' | 'delivery' | 'connection'
+  readonly nodes: 1 | 2
+  /** The contender's module for this scenario, or undefined when it does not take part. */
+  module (contender: ContenderInfo): string | undefined
+  task (config: Config, targets: Target[]): Task
+}
+
+const single = (c: ContenderInfo): string => c.module
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    id: 'echo',
+    letter: 'a',
+    title: 'echo round trips with validation',
+    kind: 'throughput',
+    unit: 'msg',
+    nodes: 1,
+    module: single,
+    task: (config, targets) => ({ kind: 'echo', targets, connections: config.echoConnections, inflight: config.echoInflight, invalidEvery: 0, warmupMs: config.warmupMs, windowMs: config.windowMs })
+  },
+  {
+    id: 'echo-invalid',
+    letter: 'b',
+    title: 'echo with 10% invalid messages (error frames verified)',
+    kind: 'throughput',
+    unit: 'msg',
+    nodes: 1,
+    module: single,
+    task: (config, targets) => ({ kind: 'echo', targets, connections: config.echoConnections, inflight: config.echoInflight, invalidEvery: config.invalidEvery, warmupMs: config.warmupMs, windowMs: config.windowMs })
+  },
+  {
+    id: 'fanout',
+    letter: 'c',
+    title: 'fan-out to one room',
+    kind: 'throughput',
+    unit: 'delivery',
+    nodes: 1,
+    module: single,
+    task: (config, targets) => ({ kind: 'fanout', targets, members: config.fanoutMembers, inflight: config.fanoutInflight, warmupMs: config.warmupMs, windowMs: config.windowMs, room: 'fanout' })
+  },
+  {
+    id: 'memory',
+    letter: 'd',
+    title: 'memory per idle joined connection',
+    kind: 'memory',
+    unit: 'connection',
+    nodes: 1,
+    module: single,
+    task: (config, targets) => ({ kind: 'idle', targets, connections: config.memoryConnections, warmupConnections: Math.min(100, config.memoryConnections), room: 'idle' })
+  },
+  {
+    id: 'two-node',
+    letter: 'e',
+    title: 'fan-out across two nodes over Redis',
+    kind: 'throughput',
+    unit: 'delivery',
+    nodes: 2,
+    module: (c) => c.clusterModule,
+    task: (config, targets) => ({ kind: 'fanout', targets, members: config.twoNodeMembers, inflight: config.fanoutInflight, warmupMs: config.warmupMs, windowMs: config.windowMs, room: 'fanout' })
+  },
+  {
+    id: 'setup',
+    letter: 'f',
+    title: 'connection setup (upgrade, join, close)',
+    kind: 'throughput',
+    unit: 'connection',
+    nodes: 1,
+    module: single,
+    task: (config, targets) => ({ kind: 'setup', targets, concurrency: config.setupConcurrency, warmupMs: Math.min(config.warmupMs, 500), windowMs: config.windowMs, room: 'setup' })
+  }
+]
+
+export function scenario (id: ScenarioId): Scenario {
+  return SCENARIOS.find((s) => s.id === id) as Scenario
+}
