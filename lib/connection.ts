@@ -99,7 +99,8 @@ export class Connection implements Corkable {
   write (data: string | Buffer, binary: boolean): boolean {
     const socket = this.socket
     if (socket.readyState !== OPEN) return false
-    if (socket.bufferedAmount > this.settings.highWaterMark) return this.overflow()
+    // the transport's write buffer, read directly: ws's bufferedAmount getter costs more per recipient of a broadcast
+    if (this.rawSocket.writableLength > this.settings.highWaterMark) return this.overflow()
     corkForTick(this)
     socket.send(data, binary ? BINARY : TEXT)
     this.settings.metrics.messagesOut++

@@ -24,7 +24,7 @@ export function deliver (
   let slow: Connection[] | undefined
   for (const connection of recipients) {
     if (exclude !== undefined && exclude.has(connection.id)) continue
-    if (waiting && connection.isOpen && connection.bufferedAmount > settings.highWaterMark) {
+    if (waiting && connection.isOpen && connection.rawSocket.writableLength > settings.highWaterMark) {
       (slow ??= []).push(connection)
     } else {
       connection.write(frame, false)
@@ -37,10 +37,10 @@ export function deliver (
 /** Writes one frame to one connection, rejecting when it cannot be written. */
 export async function deliverOne (connection: Connection, frame: Buffer, settings: ConnectionSettings, timeoutMs = settings.sendTimeoutMs): Promise<void> {
   if (!connection.isOpen) throw new ERR_CONNECTION_CLOSED(connection.id)
-  if (settings.policy === 'wait' && connection.bufferedAmount > settings.highWaterMark) {
+  if (settings.policy === 'wait' && connection.rawSocket.writableLength > settings.highWaterMark) {
     return await writeWhenDrained(connection, frame, settings, timeoutMs)
   }
-  const buffered = connection.bufferedAmount
+  const buffered = connection.rawSocket.writableLength
   if (!connection.write(frame, false)) throw new ERR_SEND_DROPPED(connection.id, buffered)
 }
 

@@ -1,4 +1,4 @@
-import sjson from 'secure-json-parse'
+import { parseFrame, type ProtoAction } from './json-frame.js'
 import type { HandlerEntry, DispatchTable } from './metadata.js'
 import type { UnhandledFrame, WebSocketResource } from './resource.js'
 import { EventContext, type HookChain } from './hooks.js'
@@ -16,7 +16,7 @@ import { ClientError, WireErrorCode } from './wire-errors.js'
 export interface FrameConfig {
   readonly discriminator: string
   /** What to do with `__proto__` / `constructor.prototype` keys: Fastify's `onProtoPoisoning` values. */
-  readonly protoAction: 'error' | 'remove' | 'ignore'
+  readonly protoAction: ProtoAction
 }
 
 const MAX_ECHOED_TAG = 100
@@ -36,7 +36,7 @@ export function dispatchFrame (
     const text = data.toString()
     let parsed: unknown
     try {
-      parsed = sjson.parse(text, undefined, { protoAction: config.protoAction, constructorAction: config.protoAction })
+      parsed = parseFrame(text, config.protoAction)
     } catch (err) {
       const reason = (err as Error).message === 'Object contains forbidden prototype property' ? 'frame contains a forbidden prototype property' : 'frame is not valid JSON'
       return settle(resource, resource.onUnhandled(text, unhandled(WireErrorCode.BAD_JSON, reason)), undefined)

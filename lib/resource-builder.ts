@@ -56,6 +56,14 @@ export function level (resource: ResourceClass | ResourceFactory, isClass: boole
   return { resource, isClass, args, pattern, takesChildContext, injected: isClass ? parameterTokens(resource as ResourceClass, leading) : [] }
 }
 
+/** Makes the resource of a one-level route whose class needs no injection and no factory: synchronously, the common case. */
+export function buildPlain (current: Level, root: ConnectionContext): WebSocketResource {
+  const cls = current.resource as ResourceClass
+  const resource = withConstructionContext(root, () => new cls(...current.args))
+  bindResource(resource, root)
+  return resource
+}
+
 /** Makes every resource of a connection's chain, outermost first. */
 export async function buildChain (levels: readonly Level[], root: ConnectionContext, container: Container, factoryOption: ResourceFactoryOption | undefined): Promise<WebSocketResource[]> {
   const resources: WebSocketResource[] = []

@@ -6,7 +6,7 @@ import { EventContext, HookChain, normalizeHooks, type HookEvent, type WebSocket
 import { createConnectionId } from './ids.js'
 import type { ConnectionManager } from './manager.js'
 import { dispatchTableOf, type DispatchTable } from './metadata.js'
-import { buildChain, type Level, type ResourceClass, type ResourceFactoryOption } from './resource-builder.js'
+import { buildChain, buildPlain, type Level, type ResourceClass, type ResourceFactoryOption } from './resource-builder.js'
 import { connectionLog, WebSocketResource, type ConnectionContext } from './resource.js'
 import { Session } from './session.js'
 
@@ -39,6 +39,8 @@ export interface ConnectOutcome {
 }
 
 const classHooks = new WeakMap<object, HookTier>()
+const ACCEPTED: ConnectOutcome = Object.freeze({ accepted: true })
+const REFUSED: ConnectOutcome = Object.freeze({ accepted: false })
 
 /**
  * A declared route at run time: turns each upgraded socket into a connection,
@@ -48,6 +50,8 @@ export class RouteRuntime {
   readonly frames: FrameConfig
   readonly metrics: Metrics
   private readonly leafTable: DispatchTable | undefined
+  /** One class, nothing to inject, no factory: resources are made synchronously. */
+  private readonly plain: boolean
   private sharedHooks: HookChain | undefined | null = null
 
   constructor (readonly spec: RouteSpec, readonly manager: ConnectionManager) {
@@ -57,6 +61,7 @@ export class RouteRuntime {
     for (const level of spec.levels) if (level.isClass) hooksOf(level.resource)
     const leaf = spec.levels[spec.levels.length - 1]
     this.leafTable = leaf.isClass ? this.tableOf(leaf.resource as ResourceClass) : undefined
+    this.plain = spec.levels.length === 1 && leaf.isClass && leaf.injected.length === 0 && spec.resourceFactory === undefined
   }
 
   /** The Fastify websocket handler. */
@@ -92,15 +97,36 @@ export class RouteRuntime {
     return connectionLog(context)
   }
 
-  /** Makes the connection's resources and picks the hooks they run with. */
-  async createResources (context: ConnectionContext): Promise<WebSocketResource[]> {
-    const resources = await buildChain(this.spec.levels, context, this.manager.container, this.spec.resourceFactory)
-    context.hooks = this.hooksFor(resources)
-    return resources
+  /** Makes the connection's resources and picks the hooks they run with (synchronously when nothing needs awaiting). */
+  createResources (context: ConnectionContext): WebSocketResource[] | Promise<WebSocketResource[]> {
+    if (this.plain) {
+      const resources = [buildPlain(this.spec.levels[0], context)]
+      context.hooks = this.hooksFor(resources)
+      return resources
+    }
+    return buildChain(this.spec.levels, context, this.manager.container, this.spec.resourceFactory).then((resources) => {
+      context.hooks = this.hooksFor(resources)
+      return resources
+    })
+  }
+
+  /** onConnect of a lone resource without connect hooks; synchronous when onConnect is. */
+  connect (resources: WebSocketResource[], context: ConnectionContext): ConnectOutcome | Promise<ConnectOutcome> {
+    const hooks = context.hooks
+    if (resources.length > 1 || hooks?.has('beforeConnect') === true || hooks?.has('afterConnect') === true) return this.connectAll(resources, context)
+    const resource = resources[0]
+    if (typeof resource.onConnect !== 'function') return ACCEPTED
+    try {
+      const result = resource.onConnect()
+      if (!(result instanceof Promise)) return result === false ? REFUSED : ACCEPTED
+      return result.then((value) => value === false ? REFUSED : ACCEPTED, (err: unknown) => ({ accepted: false, error: err, stage: 'onConnect' }))
+    } catch (err) {
+      return { accepted: false, error: err, stage: 'onConnect' }
+    }
   }
 
   /** beforeConnect hooks, onConnect outer to inner, afterConnect hooks. */
-  async connect (resources: WebSocketResource[], context: ConnectionContext): Promise<ConnectOutcome> {
+  private async connectAll (resources: WebSocketResource[], context: ConnectionContext): Promise<ConnectOutcome> {
     const hooks = context.hooks
     const leaf = resources[resources.length - 1]
     let outcome: ConnectOutcome = { accepted: true }

@@ -58,7 +58,8 @@ export class Session {
   async open (): Promise<void> {
     const { route, context } = this
     try {
-      this.resources = await route.createResources(context)
+      const made = route.createResources(context)
+      this.resources = made instanceof Promise ? await made : made
       this.leaf = this.resources[this.resources.length - 1]
       this.table = route.tableFor(this.leaf)
       this.limit = this.table.concurrency
@@ -66,7 +67,8 @@ export class Session {
       route.log(context).error({ err }, 'could not create the resource for a connection')
       return this.refuse(CloseCode.INTERNAL_ERROR, 'internal server error')
     }
-    const outcome = await route.connect(this.resources, context)
+    const connected = route.connect(this.resources, context)
+    const outcome = connected instanceof Promise ? await connected : connected
     if (!outcome.accepted) return this.refused(outcome)
     this.phase = OPEN
     this.drain()

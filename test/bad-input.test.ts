@@ -208,3 +208,11 @@ t.test('lets a client disconnect mid-handler: the handler finishes, onDisconnect
   t.same(events, ['start', 'sent false', 'disconnect 1000'])
   t.equal(app.ws.size, 0)
 })
+
+t.test('dispatches legitimate frames that merely mention constructor or use \\u escapes', async (t) => {
+  const app = await build(t)
+  app.addWebSocketRoute('/chat', Chat, { strict: false })
+  const client = await connect(app, '/chat')
+  client.sendRaw('{"type":"echo","payload":{"word":"constructor","text":"caf\\u00e9 \\u005f_x"}}')
+  t.same((await client.expect('echo')).payload, { type: 'echo', payload: { word: 'constructor', text: 'café __x' } })
+})
