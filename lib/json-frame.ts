@@ -10,6 +10,8 @@ export type ProtoAction = 'error' | 'remove' | 'ignore'
  * Throws a SyntaxError for text that is not JSON or holds a forbidden key.
  */
 export function parseFrame (text: string, protoAction: ProtoAction): unknown {
+  // a leading byte-order mark is allowed, as Fastify's own JSON parser allows it
+  if (text.charCodeAt(0) === 0xFEFF) text = text.slice(1)
   const value: unknown = JSON.parse(text)
   if (protoAction === 'ignore' || value === null || typeof value !== 'object') return value
   if (text.indexOf('__proto__') === -1 && text.indexOf('constructor') === -1 && text.indexOf('\\u') === -1) return value

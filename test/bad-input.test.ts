@@ -213,6 +213,8 @@ t.test('dispatches legitimate frames that merely mention constructor or use \\u 
   const app = await build(t)
   app.addWebSocketRoute('/chat', Chat, { strict: false })
   const client = await connect(app, '/chat')
+  client.sendRaw('\uFEFF{"type":"echo","payload":"after a byte-order mark"}')
+  t.equal((await client.expect('echo')).payload.payload, 'after a byte-order mark')
   client.sendRaw('{"type":"echo","payload":{"word":"constructor","text":"caf\\u00e9 \\u005f_x"}}')
   t.same((await client.expect('echo')).payload, { type: 'echo', payload: { word: 'constructor', text: 'café __x' } })
 })
