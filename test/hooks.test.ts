@@ -73,7 +73,7 @@ t.test('lets beforeConnect refuse (1008 or its own code) and add context the res
         const token = ctx.request.headers.authorization
         if (token === undefined) return ctx.refuse()
         if (token === 'banned') return ctx.refuse(4003, 'banned')
-        ctx.state.user = token
+        ctx.state.user = `${token} on ${ctx.connection.id.split('.')[0] === ctx.resource.ws.nodeId ? 'this node' : '?'} ${JSON.stringify(ctx.params)}`
       },
       afterConnect: (ctx) => { afterSeen.push({ refused: ctx.refused }) }
     }
@@ -83,7 +83,7 @@ t.test('lets beforeConnect refuse (1008 or its own code) and add context the res
   t.same(await (await connect(app, '/who', { headers: { authorization: 'banned' } })).closed, { code: 4003, reason: 'banned' })
   const ann = await connect(app, '/who', { headers: { authorization: 'ann' } })
   ann.send({ type: 'who' })
-  t.equal((await ann.expect('you')).payload, 'ann')
+  t.equal((await ann.expect('you')).payload, 'ann on this node {}')
   t.same(afterSeen, [{ refused: true }, { refused: true }, { refused: false }])
   t.ok(app.logs.some((l) => l.msg === 'connection refused by a beforeConnect hook'))
 })

@@ -282,3 +282,14 @@ t.test('answers roomsOf for a handle and whenEmpty at once when empty', async (t
   t.same(await app.ws.roomsOf(app.ws.get(a.id)!), ['lobby'])
   t.equal(await app.ws.whenEmpty(10), false, 'times out while a connection is open')
 })
+
+t.test('backpressure "wait": a recipient that leaves while being waited for is not a failure', async (t) => {
+  const { app, join } = await setup(t, { backpressure: { highWaterMark: 16 * KiB, policy: 'wait', sendTimeoutMs: 5000 } })
+  const slow = await join({ room: 'lobby' })
+  await slowClient(slow)
+  await fill(app, slow.id, 16 * KiB)
+  const pending = app.ws.broadcastToRoom('lobby', { type: 'waited' })
+  app.ws.get(slow.id)!.terminate()
+  await pending
+  t.pass('resolved once the recipient was gone')
+})

@@ -415,3 +415,10 @@ t.test('drops a frame that arrives after a refusal, before the close completes',
   t.equal((await client.closed).code, 1008)
   t.equal(dispatched, 0)
 })
+
+t.test('refuses when a synchronous onConnect returns false', async (t) => {
+  class No extends WebSocketResource { override onConnect () { return false } }
+  const app = await build(t)
+  app.addWebSocketRoute('/no', No)
+  t.equal((await (await connect(app, '/no')).closed).code, 1008)
+})

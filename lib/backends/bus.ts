@@ -111,8 +111,9 @@ export function createBus (): Bus {
 
 class BusTransport implements ClusterTransport {
   readonly description = 'in-process bus'
-  private messageHandler: (channel: string, payload: Buffer) => void = () => {}
-  private statusHandler: (status: 'up' | 'down', error?: Error) => void = () => {}
+  // set by ClusterBackend before connect(), so before any message or status change
+  private messageHandler!: (channel: string, payload: Buffer) => void
+  private statusHandler!: (status: 'up' | 'down', error?: Error) => void
 
   constructor (private readonly bus: Bus) {}
 

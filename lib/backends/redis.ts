@@ -62,8 +62,9 @@ class RedisTransport implements ClusterTransport {
   private sub!: Redis
   private readonly ownsPublisher: boolean
   private readonly prefix: string
-  private messageHandler: (channel: string, payload: Buffer) => void = () => {}
-  private statusHandler: (status: 'up' | 'down', error?: Error) => void = () => {}
+  // set by ClusterBackend before connect(), so before any message or status change
+  private messageHandler!: (channel: string, payload: Buffer) => void
+  private statusHandler!: (status: 'up' | 'down', error?: Error) => void
   private lastError: Error | undefined
   private usable = false
 
