@@ -2,7 +2,7 @@ import 'reflect-metadata'
 import { ERR_DI_CAPTIVE, ERR_DI_MISSING_SERVICE, ERR_DI_UNTYPED_PARAMETER, ERR_OPTION_INVALID } from './errors.js'
 
 /** What a service is registered and asked for by: its class, or a string or symbol. */
-export type Token<T = unknown> = (abstract new (...args: any[]) => T) | string | symbol
+export type Token<T = unknown> = (abstract new (...args: never[]) => T) | string | symbol
 
 /** How long a registered service lives: one for the app, or one per connection (disposed when it closes). */
 export type Scope = 'singleton' | 'connection'
@@ -20,7 +20,7 @@ export interface Resolver {
   resolve<T> (token: Token<T>): Promise<T>
 }
 
-type Provider<T> = { kind: 'class', cls: new (...args: any[]) => T } | { kind: 'factory', make: (resolver: Resolver) => T | Promise<T> } | { kind: 'value', value: T }
+type Provider<T> = { kind: 'class', cls: new (...args: never[]) => T } | { kind: 'factory', make: (resolver: Resolver) => T | Promise<T> } | { kind: 'value', value: T }
 
 interface Registration<T = unknown> {
   provider: Provider<T>
@@ -50,7 +50,7 @@ export function inject (token: Token): ParameterDecorator {
 }
 
 /** The tokens of a class's constructor parameters from `first` on: `@inject` first, then the declared type. */
-export function parameterTokens (cls: abstract new (...args: any[]) => unknown, first: number): Array<Token | undefined> {
+export function parameterTokens (cls: abstract new (...args: never[]) => unknown, first: number): Array<Token | undefined> {
   const types: unknown[] = Reflect.getMetadata('design:paramtypes', cls) ?? []
   const injected: Map<number, Token> = Reflect.getOwnMetadata(INJECT_KEY, cls) ?? new Map()
   const count = Math.max(types.length, cls.length, ...[...injected.keys()].map((i) => i + 1))
@@ -82,11 +82,11 @@ export class Container implements Resolver {
    * factory `(resolver) => value` (sync or async), or a value; omitted, the token
    * (a class) is its own provider. Use `registerValue` for a function as value.
    */
-  register<T> (token: Token<T>, provider?: (new (...args: any[]) => T) | ((resolver: Resolver) => T | Promise<T>) | T, options: RegisterOptions<T> = {}): this {
+  register<T> (token: Token<T>, provider?: (new (...args: never[]) => T) | ((resolver: Resolver) => T | Promise<T>) | T, options: RegisterOptions<T> = {}): this {
     if (typeof token !== 'function' && typeof token !== 'string' && typeof token !== 'symbol') throw new ERR_OPTION_INVALID('token', 'must be a class, a string or a symbol')
     const source = provider === undefined ? token : provider
     const kind: Provider<T> = typeof source === 'function'
-      ? (isClass(source) ? { kind: 'class', cls: source as new (...args: any[]) => T } : { kind: 'factory', make: source as (resolver: Resolver) => T })
+      ? (isClass(source) ? { kind: 'class', cls: source as new (...args: never[]) => T } : { kind: 'factory', make: source as (resolver: Resolver) => T })
       : { kind: 'value', value: source as T }
     return this.add(token, kind, options)
   }
@@ -111,7 +111,7 @@ export class Container implements Resolver {
   }
 
   /** Throws, at declaration, for a constructor parameter no one can provide. */
-  check (cls: abstract new (...args: any[]) => unknown, first: number, builtIns: ReadonlySet<Token>): void {
+  check (cls: abstract new (...args: never[]) => unknown, first: number, builtIns: ReadonlySet<Token>): void {
     for (const [offset, token] of parameterTokens(cls, first).entries()) {
       if (token === undefined) throw new ERR_DI_UNTYPED_PARAMETER(first + offset, cls.name)
       if (!this.has(token) && !builtIns.has(token)) throw new ERR_DI_MISSING_SERVICE(tokenName(token), cls.name)
@@ -119,7 +119,7 @@ export class Container implements Resolver {
   }
 
   /** Builds an instance of `cls` with `leading` as its first arguments and the rest injected. */
-  async construct<T> (cls: new (...args: any[]) => T, leading: unknown[], resolver: Resolver, build: (args: unknown[]) => T = (args) => new cls(...args)): Promise<T> {
+  async construct<T> (cls: new (...args: never[]) => T, leading: unknown[], resolver: Resolver, build: (args: unknown[]) => T = (args) => new (cls as new (...args: unknown[]) => T)(...args)): Promise<T> {
     const tokens = parameterTokens(cls, leading.length)
     const rest: unknown[] = []
     for (const [offset, token] of tokens.entries()) {

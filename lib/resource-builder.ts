@@ -6,7 +6,11 @@ import { bindResource, WebSocketResource, withConstructionContext, type Connecti
 import { paramsByPosition } from './subroutes.js'
 
 /** A resource class as `addWebSocketRoute` takes it. */
-export type ResourceClass<A extends unknown[] = any[]> = new (...args: A) => WebSocketResource<any, any>
+export type ResourceClass<A extends unknown[] = never[]> = new (...args: A) => WebSocketResource<object, object>
+
+/** How this module calls a resource class or factory once its arguments are known. */
+type Construct = new (...args: unknown[]) => WebSocketResource
+type Make = (context: FactoryContext, ...args: unknown[]) => WebSocketResource | Promise<WebSocketResource>
 
 /** What a resource factory receives first, before the route's `args`. */
 export interface FactoryContext {
@@ -18,8 +22,8 @@ export interface FactoryContext {
 }
 
 /** A function that makes the resource for a connection (sync or async). */
-export type ResourceFactory<A extends unknown[] = any[]> =
-  (context: FactoryContext, ...args: A) => WebSocketResource<any, any> | Promise<WebSocketResource<any, any>>
+export type ResourceFactory<A extends unknown[] = never[]> =
+  (context: FactoryContext, ...args: A) => WebSocketResource<object, object> | Promise<WebSocketResource<object, object>>
 
 /** What the `resourceFactory` option receives besides the default way to make the resource. */
 export interface ResourceFactoryContext extends FactoryContext {
@@ -32,8 +36,8 @@ export interface ResourceFactoryContext extends FactoryContext {
 }
 
 /** The seam for any DI container: make the instance yourself, or call `make()` for the default. */
-export type ResourceFactoryOption = (make: () => Promise<WebSocketResource<any, any>>, context: ResourceFactoryContext) =>
-WebSocketResource<any, any> | Promise<WebSocketResource<any, any>>
+export type ResourceFactoryOption = (make: () => Promise<WebSocketResource<object, object>>, context: ResourceFactoryContext) =>
+WebSocketResource<object, object> | Promise<WebSocketResource<object, object>>
 
 /** One resource of a route's chain (one level unless resources are nested). */
 export interface Level {
@@ -58,7 +62,7 @@ export function level (resource: ResourceClass | ResourceFactory, isClass: boole
 
 /** Makes the resource of a one-level route whose class needs no injection and no factory: synchronously, the common case. */
 export function buildPlain (current: Level, root: ConnectionContext): WebSocketResource {
-  const cls = current.resource as ResourceClass
+  const cls = current.resource as unknown as Construct
   const resource = withConstructionContext(root, () => new cls(...current.args))
   bindResource(resource, root)
   return resource
@@ -105,14 +109,14 @@ async function buildOne (
   const make = async (): Promise<WebSocketResource> => {
     if (!current.isClass) {
       const info: FactoryContext = { request: context.request, params: context.params, connection: context.connection, parent: context.parent }
-      const made = withConstructionContext(context, () => (current.resource as ResourceFactory)(info, ...leading))
+      const made = withConstructionContext(context, () => (current.resource as unknown as Make)(info, ...leading))
       return made instanceof Promise ? await made : made
     }
-    const cls = current.resource as ResourceClass
+    const cls = current.resource as unknown as Construct
     if (current.injected.length === 0) return withConstructionContext(context, () => new cls(...leading))
     return await container.construct(cls, leading, scope(), (args) => withConstructionContext(context, () => new cls(...args)))
   }
-  const resource = factoryOption === undefined
+  const resource: unknown = factoryOption === undefined
     ? await make()
     : await factoryOption(make, {
       request: context.request,

@@ -3,7 +3,7 @@ import { ERR_OPTION_INVALID } from './errors.js'
 /** A nested resource: a path under its parent's, bound to a resource class. */
 export interface Subroute {
   readonly path: string
-  readonly resource: new (...args: any[]) => object
+  readonly resource: new (...args: never[]) => object
   readonly args: readonly unknown[]
   readonly name: string | undefined
 }
@@ -14,7 +14,7 @@ export interface Subroute {
  * messages go to this resource inside the parent's hooks.
  * @example static subroutes = [subroute('tasks/:taskId', TaskResource, { name: 'project.task' })]
  */
-export function subroute<C extends new (...args: any[]) => object> (path: string, resource: C, options: { args?: unknown[], name?: string } = {}): Subroute {
+export function subroute<C extends new (...args: never[]) => object> (path: string, resource: C, options: { args?: unknown[], name?: string } = {}): Subroute {
   if (typeof path !== 'string' || path.length === 0) throw new ERR_OPTION_INVALID('subroute path', 'must be a non-empty string')
   return { path: path.replace(/^\/+/, ''), resource, args: options.args ?? [], name: options.name }
 }

@@ -3,7 +3,10 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 
-/** A received frame: parsed JSON for text frames that hold JSON, the text otherwise, a Buffer for binary frames. */
+/**
+ * A received frame: parsed JSON for text frames that hold JSON, the text otherwise, a Buffer for binary frames.
+ * Loosely typed on purpose, like `fastify.inject`'s `response.json()`: pass your own frame type to `connect<T>()` for a strict one.
+ */
 export type Frame = Record<string, any>
 
 /** One frame in either direction, in the order they happened. */
