@@ -24,6 +24,8 @@ export interface ConnectionSettings {
   policy: BackpressurePolicy
   sendTimeoutMs: number
   metrics: Metrics
+  /** Set when the user registered @fastify/websocket: see `closeGoingAwayWhenBare`. */
+  userWebsocket: boolean
 }
 
 const OPEN = 1
@@ -56,6 +58,7 @@ export class Connection implements Corkable {
     this[kLabels] = undefined
     // `ws` keeps the transport it upgraded in `_socket`; corking it is how writes coalesce
     this.rawSocket = (socket as unknown as { _socket: Duplex })._socket
+    if (settings.userWebsocket) socket.close = closeGoingAwayWhenBare
   }
 
   /** True while messages can still be sent. */
@@ -139,4 +142,18 @@ export function serialize (message: unknown): string {
   } catch (err) {
     throw new ERR_MESSAGE_NOT_SERIALIZABLE((err as Error).message, { cause: err })
   }
+}
+
+type ClosingSocket = WebSocket & { _closeFrameReceived: boolean }
+
+/*
+ * A @fastify/websocket the user registered adds its preClose before ours, and
+ * it closes every client with a bare close(), which sends no code (1005). On
+ * our sockets a bare close that is not the echo of the peer's own close frame
+ * becomes the 1001 "going away" the server means.
+ */
+function closeGoingAwayWhenBare (this: ClosingSocket, code?: number, reason?: string | Buffer): void {
+  const close = Object.getPrototypeOf(this).close as WebSocket['close']
+  if (code === undefined && !this._closeFrameReceived) close.call(this, CloseCode.GOING_AWAY, 'server shutting down')
+  else close.call(this, code, reason)
 }

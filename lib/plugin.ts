@@ -27,12 +27,13 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
     highWaterMark: options.highWaterMark,
     policy: options.policy,
     sendTimeoutMs: options.sendTimeoutMs,
-    metrics: newMetrics()
+    metrics: newMetrics(),
+    userWebsocket: app.hasDecorator('websocketServer')
   }
   if (opts.authorizeJoin !== undefined && typeof opts.authorizeJoin !== 'function') throw new ERR_OPTION_INVALID('authorizeJoin', 'must be a function')
   const manager = new ConnectionManager(createNodeId(), backend, settings, opts.authorizeJoin)
 
-  // added before @fastify/websocket's own preClose, so connections get 1001 and their onDisconnect first
+  // added before @fastify/websocket's own preClose when we register it, so connections get 1001 and their onDisconnect first
   app.addHook('preClose', async () => await closeConnections(manager, options, log))
   await useWebsocket(app, opts.websocket, options)
 

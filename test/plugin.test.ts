@@ -44,6 +44,32 @@ t.test('reuses a @fastify/websocket the user registered, keeping their settings'
   t.equal((await client.closed).code, 1009)
 })
 
+t.test('on a reused @fastify/websocket, shutdown still closes with 1001 and a client\'s bare close is still echoed as 1005', async (t) => {
+  const codes: number[] = []
+  class Tracked extends WebSocketResource {
+    override onDisconnect (code: number) { codes.push(code) }
+  }
+  const app = Fastify()
+  await app.register(websocket)
+  await app.register(pachinko)
+  app.addWebSocketRoute('/tracked', Tracked)
+  app.get('/plain', { websocket: true }, () => {})
+
+  const leaving = await connect(app, '/tracked')
+  leaving.close()
+  t.equal((await leaving.closed).code, 1005, 'the echo of a close without a code has none either')
+  await until(() => codes.length === 1)
+  t.same(codes, [1005])
+
+  const staying = await connect(app, '/tracked')
+  const plain = await app.injectWS('/plain')
+  const plainClosed = new Promise<number>((resolve) => plain.on('close', (code) => resolve(code)))
+  await app.close()
+  t.same(await staying.closed, { code: 1001, reason: 'server shutting down' })
+  t.same(codes, [1005, 1001], 'onDisconnect ran with 1001 before close() resolved')
+  t.equal(await plainClosed, 1005, 'the user\'s own WebSocket routes keep their behaviour')
+})
+
 t.test('lowers ws\'s 100 MiB default frame limit on a reused @fastify/websocket', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
