@@ -344,12 +344,11 @@ t.test('refuses workers added once the app is ready or listening', async (t) => 
 
 /** Runs the fixture in its own process; resolves with its exit code and log lines once it exits by itself. */
 async function runFixture (scenario: string): Promise<{ code: number | null, logs: LogLine[] }> {
-  const child = fork(new URL('./fixtures/workers-exit.ts', import.meta.url), [scenario], { execArgv: process.execArgv, silent: true })
+  // the kill is a safety net: loading the TypeScript sources takes seconds, exiting milliseconds
+  const child = fork(new URL('./fixtures/workers-exit.ts', import.meta.url), [scenario], { execArgv: process.execArgv, silent: true, timeout: 60_000, killSignal: 'SIGKILL' })
   let out = ''
   child.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString() })
-  const deadline = setTimeout(() => child.kill('SIGKILL'), 60_000) // loading the TypeScript sources takes seconds; exiting, milliseconds
   const [code] = await once(child, 'exit') as [number | null]
-  clearTimeout(deadline)
   const logs = out.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as LogLine)
   return { code, logs }
 }

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
-import { Redis } from 'ioredis'
 
 /** A throwaway redis-server of the test's own, on a free loopback port, that can be killed and restarted. */
 export class OwnRedis {
@@ -17,23 +16,25 @@ export class OwnRedis {
     return `redis://127.0.0.1:${this.port}`
   }
 
-  /** Starts (or restarts) the server and resolves once it answers PING. */
+  /** Starts (or restarts) the server and resolves once it says it accepts connections. */
   async start (): Promise<void> {
-    this.process = spawn('/usr/bin/redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-    const deadline = Date.now() + 5000
-    while (Date.now() < deadline) {
-      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-      probe.on('error', () => {})
-      try {
-        await probe.connect()
-        if (await probe.ping() === 'PONG') return
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      } finally {
-        probe.disconnect()
+    const child = spawn('/usr/bin/redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    this.process = child
+    const stdout = child.stdout!
+    await new Promise<void>((resolve, reject) => {
+      let log = ''
+      const onExit = (code: number | null): void => reject(new Error(`redis-server exited (${code}) before accepting connections on port ${this.port}`))
+      const onData = (chunk: Buffer): void => {
+        log += chunk.toString()
+        if (!log.includes('Ready to accept connections')) return
+        stdout.off('data', onData)
+        child.off('exit', onExit)
+        resolve()
       }
-    }
-    throw new Error(`redis-server did not start on port ${this.port}`)
+      stdout.on('data', onData)
+      child.once('exit', onExit)
+    })
+    stdout.resume() // keep draining its log, so a full pipe never blocks it
   }
 
   /** Kills the server abruptly, like a crash. */
