@@ -181,8 +181,7 @@ function toArray<T> (value: T | Iterable<T>): T[] {
   return typeof value === 'string' || !(Symbol.iterator in Object(value)) ? [value as T] : [...(value as Iterable<T>)]
 }
 
-/** Optional lifecycle methods a resource may define. */
-// eslint-disable-next-line @typescript-eslint/no-unused-vars
+/** Optional lifecycle methods a resource may define (merged into the class, hence its type parameters, unused here). */
 export interface WebSocketResource<Params extends object = Record<string, string>, State extends object = Record<string, unknown>> {
   /** Runs once the socket is open; frames arriving meanwhile wait. `false` or a throw refuses the connection (close 1008). */
   onConnect? (): boolean | void | Promise<boolean | void>

@@ -27,7 +27,8 @@ t.test('gives each connection its own instance with params, request, connection,
   a.send({ type: 'increment' })
   a.send({ type: 'increment' })
   b.send({ type: 'increment' })
-  const [, a2, b1] = [await a.expect('count'), await a.expect('count'), await b.expect('count')]
+  type Count = { payload: { id: string } }
+  const [, a2, b1] = [await a.expect<Count>('count'), await a.expect<Count>('count'), await b.expect<Count>('count')]
   t.match(a2.payload, { room: 'blue', count: 2, header: 'a' })
   t.match(b1.payload, { room: 'red', count: 1, header: 'b' })
   t.not(a2.payload.id, b1.payload.id)

@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import t, { type Test } from 'tap'
 import { WebSocketResource } from '../lib/index.js'
-import { connect, UpgradeRefusedError } from '../lib/testing/index.js'
+import { connect, UpgradeRefusedError, type ErrorFrame } from '../lib/testing/index.js'
 import { build } from './helpers/build.js'
 
 class Chatter extends WebSocketResource {
@@ -67,8 +67,8 @@ t.test('records every frame in and out in trace', async (t) => {
   client.sendRaw('raw text')
   client.sendRaw(Buffer.from([7]))
   client.send({ type: 'binary' })
-  t.equal((await client.receive()).error.code, 'BAD_JSON')
-  t.equal((await client.receive()).error.code, 'UNSUPPORTED_DATA')
+  t.equal((await client.receive<ErrorFrame>()).error.code, 'BAD_JSON')
+  t.equal((await client.receive<ErrorFrame>()).error.code, 'UNSUPPORTED_DATA')
   t.ok(Buffer.isBuffer(await client.receive()))
   t.same(client.trace.map((e) => e.direction), ['in', 'out', 'out', 'out', 'in', 'in', 'in'])
   t.same(client.trace.map((e) => e.binary), [false, false, true, false, false, false, true])

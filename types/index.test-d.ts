@@ -6,7 +6,7 @@ import pachinko, {
   ConnectionManager, WebSocketResource, handlesMessage, message,
   type Connection, type ConnectionRef, type PachinkoOptions
 } from '../dist/lib/index.js'
-import { connect, type TestConnection } from '../dist/lib/testing/index.js'
+import { connect, type ErrorFrame, type Frame, type TestConnection } from '../dist/lib/testing/index.js'
 
 const SendMessage = message('sendMessage', { text: Type.String() })
 type SendMessage = Static<typeof SendMessage>
@@ -69,6 +69,12 @@ const client = await connect<{ type: string, payload?: unknown }>(app, '/plain',
 expectType<TestConnection<{ type: string, payload?: unknown }>>(client)
 expectType<Promise<{ type: string, payload?: unknown }>>(client.expect('pong'))
 expectType<Promise<{ code: number, reason: string }>>(client.closed)
+const loose = await connect(app, '/plain')
+expectType<Promise<ErrorFrame>>(loose.expect('error'))
+expectType<string>((await loose.expect('error')).error.code)
+expectType<unknown>((await loose.expect('pong')).payload)
+expectType<Promise<{ payload: number }>>(loose.expect<{ payload: number }>('pong'))
+expectType<Promise<Frame>>(loose.receive())
 
 // workers: the decorators exist and the context is typed
 import { worker, type WorkerContext } from '../dist/lib/index.js'

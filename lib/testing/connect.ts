@@ -2,12 +2,22 @@ import type { FastifyInstance } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
+import type { ErrorBody } from '../wire-errors.js'
 
 /**
  * A received frame: parsed JSON for text frames that hold JSON, the text otherwise, a Buffer for binary frames.
- * Loosely typed on purpose, like `fastify.inject`'s `response.json()`: pass your own frame type to `connect<T>()` for a strict one.
+ * The server's error frames carry `error`; any other field is `unknown` until you say what you expect:
+ * `connect<MyFrame>()` for every frame, or `client.expect<MyFrame>(tag)` for one.
  */
-export type Frame = Record<string, any>
+export interface Frame {
+  [field: string]: unknown
+  error?: ErrorBody
+}
+
+/** An error frame of README's "Errors sent to clients" table. */
+export interface ErrorFrame extends Frame {
+  error: ErrorBody
+}
 
 /** One frame in either direction, in the order they happened. */
 export interface TraceEntry {
@@ -41,7 +51,7 @@ export interface ConnectOptions {
 }
 
 /** A WebSocket connected to the app in-process, with helpers to script a conversation. */
-export interface TestConnection<In extends Frame = Frame> {
+export interface TestConnection<In = Frame> {
   /** The client-side `ws` socket. */
   readonly socket: WebSocket
   /** Every frame sent and received so far. */
@@ -53,9 +63,10 @@ export interface TestConnection<In extends Frame = Frame> {
   /** Sends a string (text frame) or Buffer (binary frame unless `{ binary: false }`). */
   sendRaw (data: string | Buffer, options?: { binary?: boolean }): void
   /** The next frame not yet taken by `receive` or `expect`. */
-  receive<T extends Frame = In> (options?: { timeout?: number }): Promise<T>
+  receive<T = In> (options?: { timeout?: number }): Promise<T>
   /** The first untaken frame whose tag is `tag` (other frames stay for later); fails with the trace of what did arrive. */
-  expect<T extends Frame = In> (tag: string, options?: { timeout?: number }): Promise<T>
+  expect (tag: 'error', options?: { timeout?: number }): Promise<ErrorFrame>
+  expect<T = In> (tag: string, options?: { timeout?: number }): Promise<T>
   /** Closes from the client side and resolves once closed. */
   close (code?: number, reason?: string): Promise<CloseInfo>
 }
@@ -70,7 +81,7 @@ export class UpgradeRefusedError extends Error {
 
 interface Waiter {
   match: (frame: unknown) => boolean
-  resolve: (frame: any) => void
+  resolve: (frame: unknown) => void
   reject: (error: Error) => void
   describe: string
   timer: NodeJS.Timeout
@@ -84,7 +95,7 @@ interface Waiter {
  * alice.send({ type: 'sendMessage', payload: { text: 'hi' } })
  * const msg = await alice.expect('newMessage')
  */
-export async function connect<In extends Frame = Frame> (app: FastifyInstance, path: string, options: ConnectOptions = {}): Promise<TestConnection<In>> {
+export async function connect<In = Frame> (app: FastifyInstance, path: string, options: ConnectOptions = {}): Promise<TestConnection<In>> {
   await app.ready()
   const discriminator = options.discriminator ?? 'type'
   const defaultTimeout = options.timeout ?? 2000
@@ -132,14 +143,15 @@ export async function connect<In extends Frame = Frame> (app: FastifyInstance, p
     throw new UpgradeRefusedError(Number(status[1]))
   }
 
-  const wait = (match: (frame: unknown) => boolean, describe: string, timeout: number): Promise<any> => {
+  // the frame's type is the caller's to state, as with `inject().json<T>()`: nothing here can check it
+  const wait = <T>(match: (frame: unknown) => boolean, describe: string, timeout: number): Promise<T> => {
     const index = inbox.findIndex(match)
-    if (index !== -1) return Promise.resolve(inbox.splice(index, 1)[0])
+    if (index !== -1) return Promise.resolve(inbox.splice(index, 1)[0] as T)
     if (closeInfo !== undefined) return Promise.reject(new Error(`connection already closed (${closeInfo.code}); ${describe} never arrived; received: ${received(trace)}`))
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         match,
-        resolve,
+        resolve: (frame) => resolve(frame as T),
         reject,
         describe,
         timer: setTimeout(() => {
@@ -164,11 +176,11 @@ export async function connect<In extends Frame = Frame> (app: FastifyInstance, p
       trace.push({ direction: 'out', data, binary })
       socket.send(data, { binary })
     },
-    receive (receiveOptions = {}) {
-      return wait(() => true, 'frame', receiveOptions.timeout ?? defaultTimeout)
+    receive<T> (receiveOptions: { timeout?: number } = {}) {
+      return wait<T>(() => true, 'frame', receiveOptions.timeout ?? defaultTimeout)
     },
-    expect (tag, expectOptions = {}) {
-      return wait((frame) => isObject(frame) && frame[discriminator] === tag, `"${tag}" frame`, expectOptions.timeout ?? defaultTimeout)
+    expect<T> (tag: string, expectOptions: { timeout?: number } = {}) {
+      return wait<T>((frame) => isObject(frame) && frame[discriminator] === tag, `"${tag}" frame`, expectOptions.timeout ?? defaultTimeout)
     },
     async close (code, reason) {
       if (closeInfo === undefined) socket.close(code, reason)

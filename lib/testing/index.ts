@@ -3,4 +3,4 @@
  * the way `fastify.inject` drives HTTP routes.
  */
 export { connect, UpgradeRefusedError } from './connect.js'
-export type { CloseInfo, ConnectOptions, Frame, TestConnection, TraceEntry } from './connect.js'
+export type { CloseInfo, ConnectOptions, ErrorFrame, Frame, TestConnection, TraceEntry } from './connect.js'

@@ -4,6 +4,9 @@ import { buildChatApp } from '../../example/chat/app.js'
 import { connect } from '../../lib/testing/index.js'
 import { needRedis, REDIS_URL, testPrefix } from '../helpers/redis.js'
 
+/** The chat's frames with a text: `systemMessage` and `newMessage`. */
+interface TextFrame { payload: { text: string } }
+
 t.test('two chat servers over Redis form one chat: messages, typing and presence cross', async (t) => {
   if (!await needRedis(t)) return
   const prefix = testPrefix('chat')
@@ -16,7 +19,7 @@ t.test('two chat servers over Redis form one chat: messages, typing and presence
   const ann = await connect(servers[0], '/ws/chat/general', { query: { user: 'ann' } })
   await ann.expect('systemMessage')
   const bob = await connect(servers[1], '/ws/chat/general', { query: { user: 'bob' } })
-  t.match((await bob.expect('systemMessage')).payload.text, /Here: ann\./, 'presence across servers')
+  t.match((await bob.expect<TextFrame>('systemMessage')).payload.text, /Here: ann\./, 'presence across servers')
   t.same((await ann.expect('userJoined')).payload, { user: 'bob' })
   bob.send({ type: 'startTyping' })
   t.same((await ann.expect('userTyping')).payload, { user: 'bob', isTyping: true })

@@ -3,6 +3,9 @@ import WebSocket from 'ws'
 import { buildChatApp } from '../../example/chat/app.js'
 import { connect } from '../../lib/testing/index.js'
 
+/** The chat's frames with a text: `systemMessage` and `newMessage`. */
+interface TextFrame { payload: { text: string } }
+
 async function chat (t: Test) {
   const app = await buildChatApp()
   t.teardown(() => app.close())
@@ -12,9 +15,9 @@ async function chat (t: Test) {
 t.test('welcomes a newcomer and tells the others, chats, types, and says goodbye', async (t) => {
   const app = await chat(t)
   const ann = await connect(app, '/ws/chat/general', { query: { user: 'ann' } })
-  t.match((await ann.expect('systemMessage')).payload.text, /Welcome to #general, ann! You are the first/)
+  t.match((await ann.expect<TextFrame>('systemMessage')).payload.text, /Welcome to #general, ann! You are the first/)
   const bob = await connect(app, '/ws/chat/general', { query: { user: 'bob' } })
-  t.match((await bob.expect('systemMessage')).payload.text, /Here: ann\./)
+  t.match((await bob.expect<TextFrame>('systemMessage')).payload.text, /Here: ann\./)
   t.same((await ann.expect('userJoined')).payload, { user: 'bob' })
 
   bob.send({ type: 'sendMessage', payload: { text: 'hi ann' } })
@@ -38,7 +41,7 @@ t.test('keeps rooms apart', async (t) => {
   b.send({ type: 'sendMessage', payload: { text: 'in two' } })
   await b.expect('newMessage')
   a.send({ type: 'sendMessage', payload: { text: 'in one' } })
-  t.equal((await a.expect('newMessage')).payload.text, 'in one')
+  t.equal((await a.expect<TextFrame>('newMessage')).payload.text, 'in one')
   t.notOk(a.trace.some((e) => JSON.stringify(e.data).includes('in two')))
 })
 

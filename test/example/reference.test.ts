@@ -2,6 +2,7 @@ import t, { type Test } from 'tap'
 import { buildReferenceApp } from '../../example/reference/app.js'
 import { connect, UpgradeRefusedError } from '../../lib/testing/index.js'
 import { until } from '../helpers/build.js'
+import type { Task } from '../../example/reference/store.js'
 
 async function reference (t: Test, digestMs = 60_000) {
   const app = await buildReferenceApp({ server: { logger: { level: 'info', stream: { write: (line: string) => { logs.push(JSON.parse(line)) } } } }, digestMs })
@@ -25,7 +26,7 @@ t.test('adds and completes tasks through the nested resource, live for every mem
   const bob = await connect(app, '/api/v1/projects/p1', { query: { token: 'token-bob' } })
   t.same((await ann.expect('memberJoined')).payload, { user: 'bob' })
   ann.send({ type: 'addTask', payload: { title: 'write docs' } })
-  const added = (await bob.expect('taskAdded')).payload
+  const added = (await bob.expect<{ payload: Task }>('taskAdded')).payload
   t.match(added, { title: 'write docs', done: false, by: 'ann' })
   t.same((await ann.expect('taskAdded')).payload, added)
   ann.send({ type: 'completeTask', payload: { id: added.id } })
@@ -35,7 +36,7 @@ t.test('adds and completes tasks through the nested resource, live for every mem
   ann.send({ type: 'addTask', payload: { title: '' } })
   t.equal((await ann.expect('error')).error.code, 'VALIDATION')
   ann.send({ type: 'listTasks' })
-  t.equal((await ann.expect('tasks')).payload.length, 1)
+  t.equal((await ann.expect<{ payload: Task[] }>('tasks')).payload.length, 1)
   const other = await connect(app, '/api/v1/projects/p2/tasks', { query: { token: 'token-bob' } })
   t.same((await other.expect('tasks')).payload, [], 'projects are separate')
   await until(() => logs.filter((l) => l.msg === 'message handled').length >= 5)

@@ -90,7 +90,7 @@ t.test('refused upgrades get a real HTTP status, and no resource is ever created
     await connect(app, '/authorize', { headers: { 'x-role': 'admin' } }),
     await connect(app, '/authorize-throws', { headers: { 'x-role': 'user' } })
   ]
-  for (const client of admitted) await client.expect('welcome')
+  for (const client of admitted) await client.expect<{ payload: string }>('welcome')
   t.equal(constructed, 3, 'an admitted upgrade does construct its resource')
   t.same(faults, [], 'no uncaught exception or unhandled rejection')
 })
@@ -123,8 +123,8 @@ t.test('authorizeJoin: a refused room is never joined, whether the resource asks
   app.addWebSocketRoute('/lobby', Lobby)
   const mallory = await connect(app, '/lobby', { query: { user: 'mallory' } })
   const alice = await connect(app, '/lobby', { query: { user: 'alice' } })
-  const malloryId = (await mallory.expect('welcome')).payload
-  await app.ws.joinRoom((await alice.expect('welcome')).payload, 'private:alice')
+  const malloryId = (await mallory.expect<{ payload: string }>('welcome')).payload
+  await app.ws.joinRoom((await alice.expect<{ payload: string }>('welcome')).payload, 'private:alice')
 
   const roomArb = fc.oneof(
     fc.constantFrom('public:general', 'private:alice', 'private:mallory', 'private:', 'PUBLIC:x', ' public:x', 'admin', 'public', '__proto__', 'constructor'),
@@ -172,7 +172,7 @@ t.test(`connection ids are 96 random bits: unique, unpredictable, over ${ID_SAMP
   const clients: TestConnection[] = []
   await inBatches(ID_SAMPLE, 200, async (i) => {
     clients[i] = await connect(app, '/private')
-    ids[i] = (await clients[i].expect('welcome')).payload
+    ids[i] = (await clients[i].expect<{ payload: string }>('welcome')).payload
   })
   t.equal(new Set(ids).size, ID_SAMPLE, 'all distinct')
   const [node, ...others] = new Set(ids.map((id) => id.split('.')[0]))
@@ -221,8 +221,8 @@ t.test('nothing a client sends reaches a lifecycle method, a helper or another c
   app.addWebSocketRoute('/guarded', Guarded)
   const victim = await connect(app, '/guarded')
   const attacker = await connect(app, '/guarded')
-  const victimId = (await victim.expect('welcome')).payload
-  await attacker.expect('welcome')
+  const victimId = (await victim.expect<{ payload: string }>('welcome')).payload
+  await attacker.expect<{ payload: string }>('welcome')
   const sends: unknown[][] = []
   for (const method of ['sendTo', 'sendToUser', 'broadcastToRoom', 'broadcastToAll', 'disconnect', 'joinRoom'] as const) {
     const original = app.ws[method].bind(app.ws) as (...args: unknown[]) => Promise<unknown>

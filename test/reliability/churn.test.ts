@@ -99,7 +99,7 @@ t.test(`${CYCLES} connect/disconnect cycles with rooms, users and labels leave n
   const serverCodes: number[] = []
   await inBatches(CYCLES - TCP_CYCLES, WIDTH, async (i) => {
     const client = await connect(app, '/churn', { query: { n: i } })
-    const { payload: id } = await client.expect('welcome')
+    const { payload: id } = await client.expect<{ payload: string }>('welcome')
     client.send({ type: 'ping' })
     await client.expect('pong')
     if (i % 5 === 0) {
@@ -151,7 +151,7 @@ t.test(`${BUS_CYCLES} cycles spread over a two-node cluster leave no room, user 
   await inBatches(BUS_CYCLES, 100, async (i) => {
     const home = nodes[i % 2]
     const client = await connect(home, '/churn', { query: { n: i } })
-    await client.expect('welcome')
+    await client.expect<{ payload: string }>('welcome')
     // the other node sees this connection's room through the cluster
     await nodes[(i + 1) % 2].ws.broadcastToRoom(`room-${i % ROOMS}`, { type: 'hello' })
     await client.expect('hello')

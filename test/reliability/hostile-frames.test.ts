@@ -6,7 +6,7 @@ import t, { type Test } from 'tap'
 import { Type, type Static, type TObject } from 'typebox'
 import { Value } from 'typebox/value'
 import { WebSocketResource, handlesMessage, message } from '../../lib/index.js'
-import { connect, type Frame, type TestConnection } from '../../lib/testing/index.js'
+import { connect, type ErrorFrame, type Frame, type TestConnection } from '../../lib/testing/index.js'
 import { build, until } from '../helpers/build.js'
 import { pascal, poisoned, prototypeKeys, settledHeap, watchProcess } from './fixtures/helpers.js'
 
@@ -145,7 +145,7 @@ class Probe {
     this.frames++
     state.conn.sendRaw(frame, { binary })
     const reply = await state.conn.receive().catch(() => undefined) // rejects on a close (or, failing, on the timeout)
-    if (reply !== undefined) return { label: reply.type === 'error' ? `error:${reply.error.code}` : `reply:${reply.type}`, frame: reply }
+    if (reply !== undefined) return { label: reply.type === 'error' ? `error:${reply.error?.code}` : `reply:${reply.type}`, frame: reply }
     await new Promise((resolve) => setImmediate(resolve))
     this.closes++
     await this.open()
@@ -165,7 +165,7 @@ async function check (probe: Probe, seen: Map<string, number>, frame: Buffer, bi
   ok(allowed.includes(answer.label), `answered ${answer.label}, README allows ${allowed.join(' or ')} for ${describe(frame, binary)}`)
   if (answer.label === 'error:UNKNOWN_TYPE') {
     const tag = String(JSON.parse(strictUtf8.decode(frame)).type)
-    deepStrictEqual((answer.frame as Frame).error.tag, tag.length > 100 ? tag.slice(0, 100) + '...' : tag)
+    deepStrictEqual((answer.frame as ErrorFrame).error.tag, tag.length > 100 ? tag.slice(0, 100) + '...' : tag)
   }
 }
 
