@@ -139,7 +139,9 @@ async function profile (servers: ServerChild[], mark: string, name: string): Pro
 /** Memory after gc; for the baseline, once the warm-up connections are gone (up to 10 s). */
 async function memoryWhenSettled (server: ServerChild, empty: boolean): Promise<MemorySnapshot> {
   const deadline = Date.now() + 10000
-  while (empty && await server.connections() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  if (empty) {
+    while (await server.connections() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  }
   return await server.memory()
 }
 

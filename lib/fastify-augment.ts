@@ -1,7 +1,9 @@
+import type { HookEvent, WebSocketHook } from './hooks/hook-chain.js'
 import type { ConnectionManager } from './manager.js'
-import type { FastifyInstance } from 'fastify'
-import type { HookEvent, WebSocketHook } from './hooks.js'
-import type { AddWebSocketRoute } from './route.js'
+import type { AddWebSocketRoute } from './routing/add-route.js'
+import type { AddWebSocketWorker, AddWebSocketWorkers } from './workers/worker.js'
+
+/* Every decorator the plugin adds to Fastify's types, in one place, so the emitted declarations carry them. */
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,5 +19,12 @@ declare module 'fastify' {
      * @example app.addWebSocketHook('beforeConnect', (ctx) => { if (!ctx.request.headers.authorization) ctx.refuse(4001, 'login first') })
      */
     addWebSocketHook (event: HookEvent, hook: WebSocketHook): FastifyInstance
+    /**
+     * Runs `fn` from `onReady` until `onClose`, in this encapsulation context.
+     * @example app.addWebSocketWorker(async ({ ws, signal }) => { … }, { name: 'announcer', restart: 'on-failure' })
+     */
+    addWebSocketWorker: AddWebSocketWorker
+    /** Adds every `@worker` method of `instance` as a worker bound to it. */
+    addWebSocketWorkers: AddWebSocketWorkers
   }
 }

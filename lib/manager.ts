@@ -1,9 +1,9 @@
 import type { Backend, ConnectionFilter, ConnectionRef, DeliveryOptions } from './backends/backend.js'
-import { Container } from './di.js'
-import { serialize, type Connection, type ConnectionSettings, type Metrics } from './connection.js'
+import { Container } from './resources/container.js'
+import { serialize, type Connection, type ConnectionSettings, type Metrics } from './connection/connection.js'
 import { ERR_CONNECTION_NOT_FOUND, ERR_JOIN_REFUSED, ERR_OPTION_INVALID } from './errors.js'
-import { RouteNames } from './route-names.js'
-import { CloseCode } from './wire-errors.js'
+import { RouteNames } from './routing/route-names.js'
+import { CloseCode } from './messages/wire-errors.js'
 
 /** Options of the broadcast and send methods of `app.ws`. */
 export interface SendOptions {

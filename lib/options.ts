@@ -1,11 +1,11 @@
 import type { WebsocketPluginOptions } from '@fastify/websocket'
 import type { Backend } from './backends/backend.js'
-import type { BackpressurePolicy } from './connection.js'
+import type { BackpressurePolicy } from './connection/connection.js'
 import { ERR_OPTION_INVALID } from './errors.js'
-import type { WebSocketHooks } from './hooks.js'
+import type { WebSocketHooks } from './hooks/hook-chain.js'
 import type { JoinAuthorizer } from './manager.js'
-import type { ResourceFactoryOption } from './resource-builder.js'
-import { DEFAULT_DISCRIMINATOR } from './schema.js'
+import type { ResourceFactoryOption } from './resources/resource-builder.js'
+import { DEFAULT_DISCRIMINATOR } from './messages/schema.js'
 
 /** Options of `app.register(pachinko, options)`. */
 export interface PachinkoOptions {

@@ -1,6 +1,6 @@
 import type { ConnectionManager } from './manager.js'
 import type { ResolvedOptions } from './options.js'
-import type { ResourceFactoryOption } from './resource-builder.js'
+import type { ResourceFactoryOption } from './resources/resource-builder.js'
 
 /** What the plugin keeps on the Fastify instance for `addWebSocketRoute` and friends to find. */
 export class PluginState {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createConnectionId, createNodeId, nodeOf } from '../lib/ids.js'
+import { createConnectionId, createNodeId, nodeOf } from '../lib/connection/ids.js'
 
 t.test('makes unique, unguessable connection ids that name their node', async (t) => {
   const node = createNodeId()

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Type } from 'typebox'
 import { message } from '../lib/index.js'
-import { compileMessageSchema, discriminatorLiteral, strictSchema, unionMembers } from '../lib/schema.js'
+import { compileMessageSchema, discriminatorLiteral, strictSchema, unionMembers } from '../lib/messages/schema.js'
 
 t.test('message() builds { type: literal, payload } schemas', async (t) => {
   const withProps = message('say', { text: Type.String() })

@@ -4,8 +4,8 @@ import { once } from 'node:events'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Test } from 'tap'
 import t from 'tap'
-import { worker } from '../lib/worker-decorator.js'
-import type { WorkerContext } from '../lib/workers.js'
+import { worker } from '../lib/workers/worker-decorator.js'
+import type { WorkerContext } from '../lib/index.js'
 import { build, until, type LogLine } from './helpers/build.js'
 
 const DEBUG = 20

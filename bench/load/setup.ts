@@ -18,12 +18,12 @@ export async function runSetup (task: SetupTask, mark: Mark): Promise<Throughput
   const window = new Window(mark)
   const samples = new Samples()
   const checks = { cycles: 0, failures: 0 }
-  let running = true
+  const run = { going: true }
   let units = 0
   let lastError = ''
 
   const loop = async (target: Target): Promise<void> => {
-    while (running) {
+    while (run.going) {
       const began = performance.now()
       try {
         const conn = await Conn.open(target, task.room)
@@ -47,7 +47,7 @@ export async function runSetup (task: SetupTask, mark: Mark): Promise<Throughput
   await window.open()
   await sleep(task.windowMs)
   const { seconds, loadgenCpu } = await window.close()
-  running = false
+  run.going = false
   await Promise.all(loops)
 
   const problems: string[] = []

@@ -39,7 +39,7 @@ export function svg (summary: Summary): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
-    `<text x="12" y="20" font-size="15" font-weight="600">fastify-pachinko ÷ peers — server CPU per unit (RSS per connection for memory)</text>`,
+    '<text x="12" y="20" font-size="15" font-weight="600">fastify-pachinko ÷ peers — server CPU per unit (RSS per connection for memory)</text>',
     `<text x="12" y="38" fill="#555">${escape(`${summary.meta.date} · median of pair-by-pair ratios, whiskers min–max · below 1× pachinko is cheaper · red tick: target`)}</text>`
   ]
   for (let v = 0; v <= max + 1e-9; v += 0.5) {

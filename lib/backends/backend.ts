@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Connection, ConnectionSettings } from '../connection.js'
+import type { Connection, ConnectionSettings } from '../connection/connection.js'
 
 /** Whom a published frame is for. */
 export type Target =

@@ -1,5 +1,5 @@
-import { serialize, type Connection, type ConnectionSettings } from '../connection.js'
-import { deliver, deliverOne } from '../delivery.js'
+import { serialize, type Connection, type ConnectionSettings } from '../connection/connection.js'
+import { deliver, deliverOne } from '../connection/delivery.js'
 import { ERR_CONNECTION_NOT_FOUND } from '../errors.js'
 import { kLabels, kRooms, kUser } from '../symbols.js'
 import type { Backend, BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions, Target } from './backend.js'

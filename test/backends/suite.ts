@@ -54,7 +54,7 @@ async function collect<T> (iterable: AsyncIterable<T>): Promise<T[]> {
 
 export function backendSuite (t: Test, name: string, make: ClusterFactory, nodes: number): void {
   t.test(`${name}: broadcasts to a room reach its members on every node exactly once`, async (t) => {
-    const { apps, at, join, last } = await cluster(t, make, nodes)
+    const { at, join, last } = await cluster(t, make, nodes)
     const members = [await join(0, { rooms: 'r' }), await join(1, { rooms: 'r' }), await join(2, { rooms: 'r' })]
     const outsider = await join(last, { rooms: 'other' })
     await at(last).ws.broadcastToRoom('r', { type: 'news', payload: 1 })
@@ -74,7 +74,7 @@ export function backendSuite (t: Test, name: string, make: ClusterFactory, nodes
   })
 
   t.test(`${name}: sends to one connection on any node, and rejects for unknown ids`, async (t) => {
-    const { apps, at, join, last } = await cluster(t, make, nodes)
+    const { at, join, last } = await cluster(t, make, nodes)
     const target = await join(last)
     await at(0).ws.sendTo(target.id, { type: 'direct', payload: 'hi' })
     t.equal((await target.expect('direct')).payload, 'hi')
@@ -86,7 +86,7 @@ export function backendSuite (t: Test, name: string, make: ClusterFactory, nodes
   })
 
   t.test(`${name}: reaches every tab of a user on every node, and disconnects them all`, async (t) => {
-    const { apps, at, join, last } = await cluster(t, make, nodes)
+    const { at, join, last } = await cluster(t, make, nodes)
     const tabs = [await join(0, { user: 'ann' }), await join(last, { user: 'ann' })]
     const bob = await join(1, { user: 'bob' })
     await at(1).ws.sendToUser('ann', { type: 'dm', payload: 'for ann' })
@@ -128,7 +128,7 @@ export function backendSuite (t: Test, name: string, make: ClusterFactory, nodes
   })
 
   t.test(`${name}: forgets what leaves: rooms emptied by leave and disconnect no longer count`, async (t) => {
-    const { apps, at, join, last } = await cluster(t, make, nodes)
+    const { at, join, last } = await cluster(t, make, nodes)
     const a = await join(0, { rooms: 'r' })
     const b = await join(last, { rooms: 'r' })
     t.equal(await at(1).ws.roomSize('r'), 2)
@@ -143,4 +143,3 @@ export function backendSuite (t: Test, name: string, make: ClusterFactory, nodes
     t.equal(count(b, 'nobody'), 0)
   })
 }
-

@@ -63,13 +63,13 @@ t.test(`${OUTAGES} Redis crashes during two-node traffic: local delivery never s
 
   // the traffic: each node broadcasts as fast as its pace allows; a broadcast
   // must reach the other node if it succeeded while the cluster was healthy all along
-  let running = true
+  const run = { going: true }
   let healthy = true
   const next: Record<Name, number> = { a: 0, b: 0 }
   const required: Record<Name, number[]> = { a: [], b: [] }
   const errors: Array<{ code?: string }> = []
   const traffic = async (name: Name): Promise<void> => {
-    while (running) {
+    while (run.going) {
       const n = next[name]++
       const healthyAtStart = healthy
       const ok = await nodes[name].ws.broadcastToRoom('shared', { type: 'tick', payload: { from: name, n } }).then(() => true, (err: { code?: string }) => {
@@ -103,7 +103,7 @@ t.test(`${OUTAGES} Redis crashes during two-node traffic: local delivery never s
     await flowing(`cross-node traffic after outage ${outage}`, { ...next })
   }
   const outageSeconds = (Date.now() - started) / 1000
-  running = false
+  run.going = false
   await Promise.all(loops)
   await until(() => from('a', 'a').length === next.a && from('b', 'b').length === next.b, 5000, 'the last local ticks')
   await until(() => required.a.every((n) => from('b', 'a').includes(n)) && required.b.every((n) => from('a', 'b').includes(n)), 5000, 'the last cross-node ticks')

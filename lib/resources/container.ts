@@ -1,5 +1,6 @@
 import 'reflect-metadata'
-import { ERR_DI_CAPTIVE, ERR_DI_MISSING_SERVICE, ERR_DI_UNTYPED_PARAMETER, ERR_OPTION_INVALID } from './errors.js'
+import { INJECT_KEY } from '../metadata-keys.js'
+import { ERR_DI_CAPTIVE, ERR_DI_MISSING_SERVICE, ERR_DI_UNTYPED_PARAMETER, ERR_OPTION_INVALID } from '../errors.js'
 
 /** What a service is registered and asked for by: its class, or a string or symbol. */
 export type Token<T = unknown> = (abstract new (...args: never[]) => T) | string | symbol
@@ -28,7 +29,6 @@ interface Registration<T = unknown> {
   dispose: ((value: T) => void | Promise<void>) | undefined
 }
 
-const INJECT_KEY = 'pachinko:inject'
 const UNTYPED = new Set<unknown>([Object, String, Number, Boolean, Array, Function, Promise, undefined])
 
 /**
@@ -225,7 +225,10 @@ async function disposeByProtocol (value: unknown): Promise<void> {
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return
   const disposable = value as Record<symbol, (() => unknown) | undefined>
   const asyncDispose = disposable[ASYNC_DISPOSE]
-  if (typeof asyncDispose === 'function') return void await asyncDispose.call(value)
+  if (typeof asyncDispose === 'function') {
+    await asyncDispose.call(value)
+    return
+  }
   const dispose = disposable[DISPOSE]
   if (typeof dispose === 'function') dispose.call(value)
 }

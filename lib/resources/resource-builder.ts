@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify'
-import { Connection } from './connection.js'
-import { parameterTokens, type Container, type ConnectionScope, type Token } from './di.js'
-import { ERR_ROUTE_BAD_FACTORY_RESULT } from './errors.js'
+import { Connection } from '../connection/connection.js'
+import { parameterTokens, type Container, type ConnectionScope, type Token } from './container.js'
+import { ERR_ROUTE_BAD_FACTORY_RESULT } from '../errors.js'
 import { bindResource, WebSocketResource, withConstructionContext, type ConnectionContext } from './resource.js'
-import { paramsByPosition } from './subroutes.js'
+import { paramsByPosition } from '../routing/subroutes.js'
 
 /** A resource class as `addWebSocketRoute` takes it. */
 export type ResourceClass<A extends unknown[] = never[]> = new (...args: A) => WebSocketResource<object, object>
@@ -62,8 +62,8 @@ export function level (resource: ResourceClass | ResourceFactory, isClass: boole
 
 /** Makes the resource of a one-level route whose class needs no injection and no factory: synchronously, the common case. */
 export function buildPlain (current: Level, root: ConnectionContext): WebSocketResource {
-  const cls = current.resource as unknown as Construct
-  const resource = withConstructionContext(root, () => new cls(...current.args))
+  const Cls = current.resource as unknown as Construct
+  const resource = withConstructionContext(root, () => new Cls(...current.args))
   bindResource(resource, root)
   return resource
 }
@@ -112,9 +112,9 @@ async function buildOne (
       const made = withConstructionContext(context, () => (current.resource as unknown as Make)(info, ...leading))
       return made instanceof Promise ? await made : made
     }
-    const cls = current.resource as unknown as Construct
-    if (current.injected.length === 0) return withConstructionContext(context, () => new cls(...leading))
-    return await container.construct(cls, leading, scope(), (args) => withConstructionContext(context, () => new cls(...args)))
+    const Cls = current.resource as unknown as Construct
+    if (current.injected.length === 0) return withConstructionContext(context, () => new Cls(...leading))
+    return await container.construct(Cls, leading, scope(), (args) => withConstructionContext(context, () => new Cls(...args)))
   }
   const resource: unknown = factoryOption === undefined
     ? await make()

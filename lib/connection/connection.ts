@@ -1,8 +1,8 @@
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
-import { ERR_MESSAGE_NOT_SERIALIZABLE } from './errors.js'
-import { kLabels, kRooms, kUser } from './symbols.js'
-import { closeReason, CloseCode } from './wire-errors.js'
+import { ERR_MESSAGE_NOT_SERIALIZABLE } from '../errors.js'
+import { kLabels, kRooms, kUser } from '../symbols.js'
+import { closeReason, CloseCode } from '../messages/wire-errors.js'
 import { corkForTick, type Corkable } from './write-coalescer.js'
 
 /** What happens to a message for a connection whose send buffer is over the high-water mark. */

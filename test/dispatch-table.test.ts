@@ -2,7 +2,7 @@ import 'reflect-metadata'
 import t from 'tap'
 import { Type } from 'typebox'
 import { WebSocketResource, handlesMessage, message } from '../lib/index.js'
-import { toPascal } from '../lib/metadata.js'
+import { toPascal } from '../lib/messages/dispatch-table.js'
 import { build } from './helpers/build.js'
 
 t.test('maps tags to PascalCase method names', async (t) => {

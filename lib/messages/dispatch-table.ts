@@ -1,30 +1,12 @@
 import 'reflect-metadata'
 import type { TSchema } from 'typebox'
+import { HANDLERS_KEY } from '../metadata-keys.js'
+import type { HandlerRecord } from './handles-message.js'
 import {
   ERR_HANDLER_DUPLICATE_TAG, ERR_HANDLER_NOT_METHOD, ERR_OPTION_INVALID, ERR_SCHEMA_DUPLICATE_TAG,
   ERR_SCHEMA_NO_DISCRIMINATOR, ERR_SCHEMA_TAG_MISMATCH
-} from './errors.js'
+} from '../errors.js'
 import { compileMessageSchema, discriminatorLiteral, unionMembers, type MessageValidator } from './schema.js'
-
-/** Metadata key under which `@handlesMessage` records a prototype's own handlers. */
-export const HANDLERS_KEY = 'pachinko:handlers'
-
-/** Options of `@handlesMessage`. */
-export interface HandlerOptions {
-  /**
-   * Refuse properties the schema does not declare.
-   * @default true (or the route's `strict` option)
-   */
-  strict?: boolean
-}
-
-/** What `@handlesMessage` writes, one per decorated method. */
-export interface HandlerRecord {
-  tag: string
-  method: string | symbol
-  schema: TSchema | undefined
-  strict: boolean | undefined
-}
 
 /** One bound handler: the method to call (resolved once, never bound per connection) and its validator. */
 export interface HandlerEntry {

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
-import { ERR_HOOK_AFTER_READY, ERR_OPTION_INVALID } from './errors.js'
-import { HOOK_EVENTS, type HookEvent, type WebSocketHook } from './hooks.js'
-import type { PluginState } from './plugin-state.js'
-import type { HookTier } from './route-runtime.js'
-import { kHooks, kState } from './symbols.js'
+import { ERR_HOOK_AFTER_READY, ERR_OPTION_INVALID } from '../errors.js'
+import { HOOK_EVENTS, type HookEvent, type WebSocketHook } from './hook-chain.js'
+import type { PluginState } from '../plugin-state.js'
+import type { HookTier } from '../routing/route-runtime.js'
+import { kHooks, kState } from '../symbols.js'
 
 /*
  * WebSocket hooks follow Fastify's encapsulation: hooks added to an instance

@@ -1,4 +1,4 @@
-import { ERR_OPTION_INVALID } from './errors.js'
+import { ERR_OPTION_INVALID } from '../errors.js'
 
 /** A nested resource: a path under its parent's, bound to a resource class. */
 export interface Subroute {

@@ -1,4 +1,4 @@
-import { ERR_ROUTE_DUPLICATE_NAME, ERR_ROUTE_MISSING_PARAM, ERR_ROUTE_UNKNOWN_NAME } from './errors.js'
+import { ERR_ROUTE_DUPLICATE_NAME, ERR_ROUTE_MISSING_PARAM, ERR_ROUTE_UNKNOWN_NAME } from '../errors.js'
 
 /** Named WebSocket routes and their reversal into paths (`app.ws.urlFor`). */
 export class RouteNames {

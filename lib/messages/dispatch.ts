@@ -1,7 +1,7 @@
 import { parseFrame, type ProtoAction } from './json-frame.js'
-import type { HandlerEntry, DispatchTable } from './metadata.js'
-import type { UnhandledFrame, WebSocketResource } from './resource.js'
-import { EventContext, type HookChain } from './hooks.js'
+import type { HandlerEntry, DispatchTable } from './dispatch-table.js'
+import type { UnhandledFrame, WebSocketResource } from '../resources/resource.js'
+import { EventContext, type HookChain } from '../hooks/hook-chain.js'
 import { ClientError, WireErrorCode } from './wire-errors.js'
 
 /*

@@ -1,10 +1,13 @@
 import type { WebSocket } from 'ws'
 import type { Connection } from './connection.js'
-import { dispatchFrame } from './dispatch.js'
-import type { DispatchTable } from './metadata.js'
-import type { ConnectionContext, WebSocketResource } from './resource.js'
-import type { ConnectOutcome, RouteRuntime } from './route-runtime.js'
-import { ClientError, CloseCode, errorFrame } from './wire-errors.js'
+import { dispatchFrame } from '../messages/dispatch.js'
+import type { DispatchTable } from '../messages/dispatch-table.js'
+import type { HookChain } from '../hooks/hook-chain.js'
+import type { FrameConfig } from '../messages/dispatch.js'
+import type { Metrics } from './connection.js'
+import type { FastifyBaseLogger } from 'fastify'
+import type { ConnectionContext, WebSocketResource } from '../resources/resource.js'
+import { ClientError, CloseCode, errorFrame } from '../messages/wire-errors.js'
 
 /*
  * One connection's life: open → onConnect (frames wait) → messages, one at a
@@ -16,6 +19,34 @@ const CONNECTING = 0
 const OPEN = 1
 const REFUSED = 2
 const ENDED = 3
+
+/** A connection's context as its session runs it: with the hooks that apply to it. */
+export interface SessionContext extends ConnectionContext {
+  /** The hooks this connection runs, if any apply. */
+  hooks: HookChain | undefined
+}
+
+/** How onConnect and the connect hooks ended. */
+export interface ConnectOutcome {
+  accepted: boolean
+  /** What threw, and where. */
+  error?: unknown
+  stage?: 'beforeConnect' | 'onConnect'
+  /** A refusal with its own close code (from a hook). */
+  close?: { code: number, reason: string }
+}
+
+/** What a session needs from the route it belongs to: the lifecycle steps, run with the route's hooks. */
+export interface SessionHost {
+  readonly frames: FrameConfig
+  readonly metrics: Metrics
+  createResources (context: SessionContext): WebSocketResource[] | Promise<WebSocketResource[]>
+  tableFor (resource: WebSocketResource): DispatchTable
+  connect (resources: WebSocketResource[], context: SessionContext): ConnectOutcome | Promise<ConnectOutcome>
+  disconnect (resources: WebSocketResource[], context: SessionContext, code: number, reason: string): Promise<void>
+  release (context: SessionContext): void
+  log (context: SessionContext): FastifyBaseLogger
+}
 
 /** Frames waiting beyond these pause the socket, so a flood waits in TCP rather than in memory. */
 const PAUSE_FRAMES = 1024
@@ -41,8 +72,8 @@ export class Session {
   private closed: { code: number, reason: string } | undefined
 
   constructor (
-    private readonly route: RouteRuntime,
-    private readonly context: ConnectionContext,
+    private readonly route: SessionHost,
+    private readonly context: SessionContext,
     private readonly socket: WebSocket
   ) {
     socket.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary))

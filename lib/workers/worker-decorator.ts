@@ -1,8 +1,6 @@
 import 'reflect-metadata'
-import type { WorkerContext, WorkerOptions } from './workers.js'
-
-/** Metadata key under which `@worker` records a prototype's own worker methods. */
-export const WORKERS_KEY = 'pachinko:workers'
+import { WORKERS_KEY } from '../metadata-keys.js'
+import type { WorkerContext, WorkerOptions } from './worker.js'
 
 /** What `@worker` writes, one per decorated method. */
 export interface WorkerRecord {

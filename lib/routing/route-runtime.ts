@@ -1,14 +1,14 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import { Connection, type Metrics } from './connection.js'
-import type { FrameConfig } from './dispatch.js'
-import { EventContext, HookChain, normalizeHooks, type HookEvent, type WebSocketHook } from './hooks.js'
-import { createConnectionId } from './ids.js'
-import type { ConnectionManager } from './manager.js'
-import { dispatchTableOf, type DispatchTable } from './metadata.js'
-import { buildChain, buildPlain, type Level, type ResourceClass, type ResourceFactoryOption } from './resource-builder.js'
-import { connectionLog, WebSocketResource, type ConnectionContext } from './resource.js'
-import { Session } from './session.js'
+import { Connection, type Metrics } from '../connection/connection.js'
+import type { FrameConfig } from '../messages/dispatch.js'
+import { EventContext, HookChain, normalizeHooks, type HookEvent, type WebSocketHook } from '../hooks/hook-chain.js'
+import { createConnectionId } from '../connection/ids.js'
+import type { ConnectionManager } from '../manager.js'
+import { dispatchTableOf, type DispatchTable } from '../messages/dispatch-table.js'
+import { buildChain, buildPlain, type Level, type ResourceClass, type ResourceFactoryOption } from '../resources/resource-builder.js'
+import { connectionLog, WebSocketResource } from '../resources/resource.js'
+import { Session, type ConnectOutcome, type SessionContext, type SessionHost } from '../connection/session.js'
 
 /** Hooks by event, as lists. */
 export type HookTier = Partial<Record<HookEvent, WebSocketHook[]>>
@@ -28,16 +28,6 @@ export interface RouteSpec {
   readonly resourceFactory: ResourceFactoryOption | undefined
 }
 
-/** How onConnect and the connect hooks ended. */
-export interface ConnectOutcome {
-  accepted: boolean
-  /** What threw, and where. */
-  error?: unknown
-  stage?: 'beforeConnect' | 'onConnect'
-  /** A refusal with its own close code (from a hook). */
-  close?: { code: number, reason: string }
-}
-
 const classHooks = new WeakMap<object, HookTier>()
 const ACCEPTED: ConnectOutcome = Object.freeze({ accepted: true })
 const REFUSED: ConnectOutcome = Object.freeze({ accepted: false })
@@ -46,7 +36,7 @@ const REFUSED: ConnectOutcome = Object.freeze({ accepted: false })
  * A declared route at run time: turns each upgraded socket into a connection,
  * its resources and a session, and runs their lifecycle with the hooks.
  */
-export class RouteRuntime {
+export class RouteRuntime implements SessionHost {
   readonly frames: FrameConfig
   readonly metrics: Metrics
   private readonly leafTable: DispatchTable | undefined
@@ -68,7 +58,7 @@ export class RouteRuntime {
   readonly accept = (socket: WebSocket, request: FastifyRequest): void => {
     const manager = this.manager
     const connection = new Connection(createConnectionId(manager.nodeId), socket, manager.settings)
-    const context: ConnectionContext = {
+    const context: SessionContext = {
       connection,
       request,
       manager,
@@ -93,12 +83,12 @@ export class RouteRuntime {
     return resource.constructor === leaf.resource && this.leafTable !== undefined ? this.leafTable : this.tableOf(resource.constructor as ResourceClass)
   }
 
-  log (context: ConnectionContext): FastifyBaseLogger {
+  log (context: SessionContext): FastifyBaseLogger {
     return connectionLog(context)
   }
 
   /** Makes the connection's resources and picks the hooks they run with (synchronously when nothing needs awaiting). */
-  createResources (context: ConnectionContext): WebSocketResource[] | Promise<WebSocketResource[]> {
+  createResources (context: SessionContext): WebSocketResource[] | Promise<WebSocketResource[]> {
     if (this.plain) {
       const resources = [buildPlain(this.spec.levels[0], context)]
       context.hooks = this.hooksFor(resources)
@@ -111,7 +101,7 @@ export class RouteRuntime {
   }
 
   /** onConnect of a lone resource without connect hooks; synchronous when onConnect is. */
-  connect (resources: WebSocketResource[], context: ConnectionContext): ConnectOutcome | Promise<ConnectOutcome> {
+  connect (resources: WebSocketResource[], context: SessionContext): ConnectOutcome | Promise<ConnectOutcome> {
     const hooks = context.hooks
     if (resources.length > 1 || hooks?.has('beforeConnect') === true || hooks?.has('afterConnect') === true) return this.connectAll(resources, context)
     const resource = resources[0]
@@ -126,7 +116,7 @@ export class RouteRuntime {
   }
 
   /** beforeConnect hooks, onConnect outer to inner, afterConnect hooks. */
-  private async connectAll (resources: WebSocketResource[], context: ConnectionContext): Promise<ConnectOutcome> {
+  private async connectAll (resources: WebSocketResource[], context: SessionContext): Promise<ConnectOutcome> {
     const hooks = context.hooks
     const leaf = resources[resources.length - 1]
     let outcome: ConnectOutcome = { accepted: true }
@@ -155,7 +145,7 @@ export class RouteRuntime {
   }
 
   /** beforeDisconnect hooks, onDisconnect inner to outer, afterDisconnect hooks, then cleanup; never rejects. */
-  async disconnect (resources: WebSocketResource[], context: ConnectionContext, code: number, reason: string): Promise<void> {
+  async disconnect (resources: WebSocketResource[], context: SessionContext, code: number, reason: string): Promise<void> {
     const log = this.log(context)
     const hooks = context.hooks
     const leaf = resources[resources.length - 1]
@@ -184,7 +174,7 @@ export class RouteRuntime {
   }
 
   /** Unregisters a connection from the manager and its rooms. */
-  release (context: ConnectionContext): void {
+  release (context: SessionContext): void {
     this.metrics.connectionsClosed++
     const manager = this.manager
     manager.backend.remove(context.connection).then(() => manager.released(), (err: unknown) => {

@@ -1,5 +1,5 @@
 import type { Connection, ConnectionSettings } from './connection.js'
-import { ERR_CONNECTION_CLOSED, ERR_SEND_DROPPED, ERR_SEND_TIMEOUT } from './errors.js'
+import { ERR_CONNECTION_CLOSED, ERR_SEND_DROPPED, ERR_SEND_TIMEOUT } from '../errors.js'
 
 /*
  * Local delivery of one encoded frame: the loop every broadcast ends in. The

@@ -1,5 +1,5 @@
-import { ERR_OPTION_INVALID } from './errors.js'
-import type { WorkerFunction, WorkerOptions } from './workers.js'
+import { ERR_OPTION_INVALID } from '../errors.js'
+import type { WorkerFunction, WorkerOptions } from './worker.js'
 
 /** A worker after defaults and validation. */
 export interface ResolvedWorker {

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ResolvedWorker } from './worker-options.js'
-import type { WorkerContext } from './workers.js'
+import type { WorkerContext } from './worker.js'
 
 /** What a runner needs from the app: the fail-fast path. */
 export interface RunnerHost {

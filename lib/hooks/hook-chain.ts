@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
-import type { Connection } from './connection.js'
-import { ERR_OPTION_INVALID } from './errors.js'
-import type { WebSocketResource } from './resource.js'
-import { CloseCode } from './wire-errors.js'
+import type { Connection } from '../connection/connection.js'
+import { ERR_OPTION_INVALID } from '../errors.js'
+import type { WebSocketResource } from '../resources/resource.js'
+import { CloseCode } from '../messages/wire-errors.js'
 
 /** The moments hooks run at: around connect, around each received message, around disconnect. */
 export const HOOK_EVENTS = ['beforeConnect', 'afterConnect', 'beforeMessage', 'afterMessage', 'beforeDisconnect', 'afterDisconnect'] as const

@@ -1,6 +1,23 @@
 import 'reflect-metadata'
 import type { Static, TSchema } from 'typebox'
-import { HANDLERS_KEY, type HandlerOptions, type HandlerRecord } from './metadata.js'
+import { HANDLERS_KEY } from '../metadata-keys.js'
+
+/** Options of `@handlesMessage`. */
+export interface HandlerOptions {
+  /**
+   * Refuse properties the schema does not declare.
+   * @default true (or the route's `strict` option)
+   */
+  strict?: boolean
+}
+
+/** What `@handlesMessage` writes, one per decorated method. */
+export interface HandlerRecord {
+  tag: string
+  method: string | symbol
+  schema: TSchema | undefined
+  strict: boolean | undefined
+}
 
 /** A method decorator that checks the method accepts the schema's static type. */
 export type TypedHandlerDecorator<M> = <T extends (message: M) => unknown> (

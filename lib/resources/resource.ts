@@ -1,10 +1,9 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
-import type { Connection } from './connection.js'
-import type { ConnectionScope } from './di.js'
-import type { HookChain } from './hooks.js'
-import type { ConnectionManager, SendOptions } from './manager.js'
-import { kContext } from './symbols.js'
-import { ClientError, CloseCode, errorFrame, WireErrorCode, type ErrorBody, type ValidationIssue } from './wire-errors.js'
+import type { Connection } from '../connection/connection.js'
+import type { ConnectionScope } from './container.js'
+import type { ConnectionManager, SendOptions } from '../manager.js'
+import { kContext } from '../symbols.js'
+import { ClientError, CloseCode, errorFrame, WireErrorCode, type ErrorBody, type ValidationIssue } from '../messages/wire-errors.js'
 
 /** Why a frame reached `onUnhandled`. */
 export interface UnhandledFrame extends ErrorBody {
@@ -28,8 +27,6 @@ export interface ConnectionContext {
   scope: ConnectionScope | undefined
   /** For a nested resource: the resource it is nested in. */
   parent: WebSocketResource | undefined
-  /** The hooks this connection runs, if any apply. */
-  hooks: HookChain | undefined
 }
 
 let constructing: ConnectionContext | undefined
@@ -56,7 +53,8 @@ export function bindResource (resource: WebSocketResource, context: ConnectionCo
 
 /** The connection's child logger (`{ connId, route }`), made on first use. */
 export function connectionLog (context: ConnectionContext): FastifyBaseLogger {
-  return context.log ??= context.request.log.child({ connId: context.connection.id, route: context.routePath })
+  context.log ??= context.request.log.child({ connId: context.connection.id, route: context.routePath })
+  return context.log
 }
 
 /**
@@ -76,6 +74,13 @@ export class WebSocketResource<Params extends object = Record<string, string>, S
   /** This connection: id, send, close. */
   connection!: Connection;
   [kContext]!: ConnectionContext
+
+  /** Runs once the socket is open; frames arriving meanwhile wait. `false` or a throw refuses the connection (close 1008). */
+  onConnect? (): boolean | void | Promise<boolean | void>
+  /** Runs once after the socket closed, when every message received before has been handled. */
+  onDisconnect? (code: number, reason: string): void | Promise<void>
+  /** On a parent of nested resources: what a child's constructor receives first (an object with `state` gives the child its own state). */
+  getChildContext? (): unknown
 
   constructor () {
     if (constructing !== undefined) bindResource(this as WebSocketResource, constructing)
@@ -179,14 +184,4 @@ export class WebSocketResource<Params extends object = Record<string, string>, S
 
 function toArray<T> (value: T | Iterable<T>): T[] {
   return typeof value === 'string' || !(Symbol.iterator in Object(value)) ? [value as T] : [...(value as Iterable<T>)]
-}
-
-/** Optional lifecycle methods a resource may define (merged into the class, hence its type parameters, unused here). */
-export interface WebSocketResource<Params extends object = Record<string, string>, State extends object = Record<string, unknown>> {
-  /** Runs once the socket is open; frames arriving meanwhile wait. `false` or a throw refuses the connection (close 1008). */
-  onConnect? (): boolean | void | Promise<boolean | void>
-  /** Runs once after the socket closed, when every message received before has been handled. */
-  onDisconnect? (code: number, reason: string): void | Promise<void>
-  /** On a parent of nested resources: what a child's constructor receives first (an object with `state` gives the child its own state). */
-  getChildContext? (): unknown
 }
