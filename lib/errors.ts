@@ -54,6 +54,9 @@ export const ERR_SEND_DROPPED = createError<[string, number]>(
   'Message to connection "%s" dropped: %d bytes already buffered (backpressure policy "drop")', 503)
 export const ERR_SEND_TIMEOUT = createError<[string, number]>(
   'FST_PACHINKO_SEND_TIMEOUT', 'Connection "%s" did not drain its send buffer within %d ms', 503)
+export const ERR_CLOSE_CODE_INVALID = createError<[string, string]>(
+  'FST_PACHINKO_CLOSE_CODE_INVALID',
+  'Invalid WebSocket close code %s given to %s: use 1000–1003, 1007–1014 or 3000–4999 (4000–4999 for your own codes)', 500, TypeError)
 export const ERR_MESSAGE_NOT_SERIALIZABLE = createError<[string, { cause: unknown }?]>(
   'FST_PACHINKO_MESSAGE_NOT_SERIALIZABLE', 'The message cannot be serialised to JSON: %s', 500, TypeError)
 

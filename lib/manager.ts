@@ -1,9 +1,11 @@
-import type { Backend, ConnectionFilter, ConnectionRef, DeliveryOptions } from './backends/backend.js'
-import { Container } from './resources/container.js'
+import type { Backend, BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions } from './backends/backend.js'
+import { checkCloseCode, closeReason, CloseCode } from './connection/close-codes.js'
 import { serialize, type Connection, type ConnectionSettings, type Metrics } from './connection/connection.js'
+import { deliver, deliverOne } from './connection/delivery.js'
 import { ERR_CONNECTION_NOT_FOUND, ERR_JOIN_REFUSED, ERR_OPTION_INVALID } from './errors.js'
+import { Container } from './resources/container.js'
 import { RouteNames } from './routing/route-names.js'
-import { CloseCode } from './messages/wire-errors.js'
+import { kAdd, kBackend, kLabels, kRemove, kRooms, kRouteNames, kSettings, kUser } from './symbols.js'
 
 /** Options of the broadcast and send methods of `app.ws`. */
 export interface SendOptions {
@@ -36,43 +38,46 @@ export interface ManagerSnapshot {
 export class ConnectionManager {
   /** This node's id; every connection id created here starts with it. */
   readonly nodeId: string
-  /** The backend rooms and fan-out live in. */
-  readonly backend: Backend
-  readonly settings: ConnectionSettings
   /** The built-in dependency-injection container. */
   readonly container = new Container()
-  private readonly names = new RouteNames()
+  readonly [kBackend]: Backend
+  readonly [kSettings]: ConnectionSettings
+  readonly [kRouteNames] = new RouteNames()
+  private readonly registry = new Map<string, Connection>()
   private readonly emptyWaiters = new Set<() => void>()
+  private readonly authorizeJoin: JoinAuthorizer | undefined
 
-  constructor (nodeId: string, backend: Backend, settings: ConnectionSettings, private readonly authorizeJoin?: JoinAuthorizer) {
+  /** @internal the plugin makes the one manager of an app */
+  constructor (nodeId: string, backend: Backend, settings: ConnectionSettings, authorizeJoin?: JoinAuthorizer) {
     this.nodeId = nodeId
-    this.backend = backend
-    this.settings = settings
+    this[kBackend] = backend
+    this[kSettings] = settings
+    this.authorizeJoin = authorizeJoin
   }
 
   /** Counters: connections opened/closed, messages in/out/dropped, slow consumers closed. */
   get metrics (): Metrics {
-    return this.settings.metrics
+    return this[kSettings].metrics
   }
 
   /** How many connections this node has (see `count()` for the cluster). */
   get size (): number {
-    return this.backend.localSize
+    return this.registry.size
   }
 
   /** The handle of a connection on this node. */
   get (id: string): Connection | undefined {
-    return this.backend.get(id)
+    return this.registry.get(id)
   }
 
   /** Every connection on this node. */
   local (): IterableIterator<Connection> {
-    return this.backend.localConnections()
+    return this.registry.values()
   }
 
   /** How many connections the cluster has. */
   async count (): Promise<number> {
-    return await this.backend.count()
+    return await this[kBackend].count()
   }
 
   /**
@@ -80,81 +85,119 @@ export class ConnectionManager {
    * @example for await (const c of app.ws.connections({ room: 'general' })) await c.send({ type: 'ping' })
    */
   connections (filter: ConnectionFilter = {}): AsyncIterable<ConnectionRef> {
-    return this.backend.connections(filter)
+    return this[kBackend].connections(filter)
   }
 
   /** Every connection in a room, on every node. */
   connectionsInRoom (room: string): AsyncIterable<ConnectionRef> {
-    return this.backend.connections({ room: checkName('room', room) })
+    return this[kBackend].connections({ room: checkName('room', room) })
   }
 
-  /** Joins a room; with the `authorizeJoin` option, a refused join rejects with `FST_PACHINKO_JOIN_REFUSED`. */
+  /** Joins a room (a no-op for a connection already closed); with `authorizeJoin`, a refused join rejects with `FST_PACHINKO_JOIN_REFUSED`. */
   async joinRoom (connection: string | Connection, room: string): Promise<void> {
     const handle = this.localHandle(connection)
     checkName('room', room)
     if (this.authorizeJoin !== undefined && await this.authorizeJoin(handle, room) !== true) throw new ERR_JOIN_REFUSED(room)
-    await this.backend.join(handle, room)
+    if (!this.registry.has(handle.id)) return
+    const rooms = handle[kRooms] ??= new Set()
+    if (rooms.has(room)) return
+    rooms.add(room)
+    await this[kBackend].join(handle, room).catch((err: unknown) => {
+      rooms.delete(room)
+      throw err
+    })
   }
 
+  /** Leaves a room. */
   async leaveRoom (connection: string | Connection, room: string): Promise<void> {
-    await this.backend.leave(this.localHandle(connection), checkName('room', room))
+    const handle = this.localHandle(connection)
+    checkName('room', room)
+    if (handle[kRooms]?.delete(room) !== true) return
+    await this[kBackend].leave(handle, room)
   }
 
+  /** The rooms of a connection on any node. */
   async roomsOf (connection: string | Connection): Promise<string[]> {
-    return await this.backend.roomsOf(typeof connection === 'string' ? connection : connection.id)
+    return await this[kBackend].roomsOf(typeof connection === 'string' ? connection : connection.id)
   }
 
+  /** How many connections a room has, on every node. */
   async roomSize (room: string): Promise<number> {
-    return await this.backend.roomSize(checkName('room', room))
+    return await this[kBackend].roomSize(checkName('room', room))
   }
 
+  /** The rooms (on every node) whose name starts with `prefix`. */
   async roomsByPrefix (prefix: string): Promise<string[]> {
     if (typeof prefix !== 'string') throw new ERR_OPTION_INVALID('prefix', 'must be a string')
-    return await this.backend.roomsByPrefix(prefix)
+    return await this[kBackend].roomsByPrefix(prefix)
   }
 
   /** Associates a connection with a user id, so `sendToUser` reaches every tab and device of that user. */
   async identify (connection: string | Connection, user: string | undefined): Promise<void> {
-    await this.backend.identify(this.localHandle(connection), user === undefined ? undefined : checkName('user', user))
+    const handle = this.localHandle(connection)
+    const next = user === undefined ? undefined : checkName('user', user)
+    const previous = handle[kUser]
+    if (previous === next || !this.registry.has(handle.id)) return
+    handle[kUser] = next
+    await this[kBackend].identify(handle, next, previous).catch((err: unknown) => {
+      handle[kUser] = previous
+      throw err
+    })
   }
 
   /** Adds a free-form label, for `connections({ label })`. */
   async label (connection: string | Connection, label: string): Promise<void> {
-    await this.backend.label(this.localHandle(connection), checkName('label', label), true)
+    const handle = this.localHandle(connection)
+    checkName('label', label)
+    const labels = handle[kLabels] ??= new Set()
+    if (labels.has(label) || !this.registry.has(handle.id)) return
+    labels.add(label)
+    await this[kBackend].label(handle, label, true).catch((err: unknown) => {
+      labels.delete(label)
+      throw err
+    })
   }
 
+  /** Removes a label. */
   async unlabel (connection: string | Connection, label: string): Promise<void> {
-    await this.backend.label(this.localHandle(connection), checkName('label', label), false)
+    const handle = this.localHandle(connection)
+    checkName('label', label)
+    if (handle[kLabels]?.delete(label) !== true) return
+    await this[kBackend].label(handle, label, false)
   }
 
   /** Sends a message to one connection on any node. */
   async sendTo (id: string, message: unknown, options: SendOptions = {}): Promise<void> {
-    await this.backend.sendTo(id, encode(message), delivery(options))
+    await this[kBackend].sendTo(checkName('id', id), encode(message), delivery(options))
   }
 
   /** Sends a message to every connection of a user, on every node. */
   async sendToUser (user: string, message: unknown, options: SendOptions = {}): Promise<void> {
-    await this.backend.publish({ kind: 'user', user: checkName('user', user) }, encode(message), delivery(options))
+    await this[kBackend].publish({ kind: 'user', user: checkName('user', user) }, encode(message), delivery(options))
   }
 
   /** Serialises once and delivers to every member of a room, on every node. */
   async broadcastToRoom (room: string, message: unknown, options: SendOptions = {}): Promise<void> {
-    await this.backend.publish({ kind: 'room', room: checkName('room', room) }, encode(message), delivery(options))
+    await this[kBackend].publish({ kind: 'room', room: checkName('room', room) }, encode(message), delivery(options))
   }
 
   /** Serialises once and delivers to every connection, on every node. */
   async broadcastToAll (message: unknown, options: SendOptions = {}): Promise<void> {
-    await this.backend.publish({ kind: 'all' }, encode(message), delivery(options))
+    await this[kBackend].publish({ kind: 'all' }, encode(message), delivery(options))
   }
 
-  /** Closes one connection on any node. */
-  async disconnect (id: string, code: number = CloseCode.NORMAL, reason = ''): Promise<void> {
-    await this.backend.disconnect(id, code, reason)
+  /** Closes one connection on any node; an invalid close code throws `FST_PACHINKO_CLOSE_CODE_INVALID` at once. */
+  disconnect (id: string, code: number = CloseCode.NORMAL, reason = ''): Promise<void> {
+    checkCloseCode(code, 'app.ws.disconnect')
+    checkName('id', id)
+    return this[kBackend].disconnect(id, code, closeReason(reason))
   }
 
-  /** Closes every connection of a user on every node; resolves with how many there were. */
-  async disconnectUser (user: string, code: number = CloseCode.NORMAL, reason = ''): Promise<number> {
-    return await this.backend.disconnectUser(checkName('user', user), code, reason)
+  /** Closes every connection of a user on every node; resolves with how many there were. An invalid close code throws at once. */
+  disconnectUser (user: string, code: number = CloseCode.NORMAL, reason = ''): Promise<number> {
+    checkCloseCode(code, 'app.ws.disconnectUser')
+    checkName('user', user)
+    return this[kBackend].disconnectUser(user, code, closeReason(reason))
   }
 
   /**
@@ -162,22 +205,17 @@ export class ConnectionManager {
    * @example app.ws.urlFor('chat.room', { room: 'general' }) // '/ws/chat/general'
    */
   urlFor (name: string, params: Record<string, string | number> = {}): string {
-    return this.names.urlFor(name, params)
-  }
-
-  /** Records a named route for `urlFor`; duplicate names throw. */
-  nameRoute (name: string, path: string): void {
-    this.names.add(name, path)
+    return this[kRouteNames].urlFor(name, params)
   }
 
   /** Counts and metrics, cheap enough for a health route. */
   snapshot (): ManagerSnapshot {
     let rooms = 0
     const seen = new Set<string>()
-    for (const connection of this.backend.localConnections()) {
+    for (const connection of this.registry.values()) {
       for (const room of connection.rooms) if (!seen.has(room)) { seen.add(room); rooms++ }
     }
-    return { nodeId: this.nodeId, backend: this.backend.name, connections: this.size, rooms, metrics: { ...this.metrics } }
+    return { nodeId: this.nodeId, backend: this[kBackend].name, connections: this.size, rooms, metrics: { ...this.metrics } }
   }
 
   /** Resolves true once this node has no connection left, or false after `timeoutMs`. */
@@ -195,15 +233,58 @@ export class ConnectionManager {
     })
   }
 
-  /** Called by routes after a connection is unregistered. */
-  released (): void {
-    if (this.size !== 0 || this.emptyWaiters.size === 0) return
-    for (const waiter of [...this.emptyWaiters]) waiter()
+  /** Registers a connection that just opened on this node. */
+  [kAdd] (connection: Connection): void {
+    this.registry.set(connection.id, connection)
+    this[kBackend].add(connection)
+  }
+
+  /** Unregisters a closed connection: gone from this node at once, from every room cluster-wide once the promise settles (it rejects with the backend's failure, after the cleanup). */
+  async [kRemove] (connection: Connection): Promise<void> {
+    if (!this.registry.delete(connection.id)) return
+    try {
+      await this[kBackend].remove(connection)
+    } finally {
+      connection[kRooms] = undefined
+      connection[kLabels] = undefined
+      connection[kUser] = undefined
+      if (this.registry.size === 0) for (const waiter of [...this.emptyWaiters]) waiter()
+    }
+  }
+
+  /** What the backend is started with: this node's registry and the delivery functions. */
+  backendContext (log: BackendContext['log']): BackendContext {
+    const settings = this[kSettings]
+    return {
+      nodeId: this.nodeId,
+      log,
+      local: this.registry,
+      deliver: (recipients, frame, options) => deliver(recipients, frame, options.exclude, settings, options.timeoutMs),
+      deliverOne: async (connection, frame, options) => await deliverOne(connection, frame, settings, options.timeoutMs),
+      refOf: (connection) => ({
+        id: connection.id,
+        nodeId: this.nodeId,
+        user: connection.user,
+        labels: [...connection.labels],
+        local: true,
+        send: async (message) => await deliverOne(connection, encode(message), settings),
+        close: async (code, reason) => connection.close(code, reason)
+      }),
+      refFor: (id, nodeId, user, labels) => ({
+        id,
+        nodeId,
+        user,
+        labels,
+        local: false,
+        send: async (message) => await this.sendTo(id, message),
+        close: async (code, reason) => await this.disconnect(id, code, reason)
+      })
+    }
   }
 
   private localHandle (connection: string | Connection): Connection {
     if (typeof connection !== 'string') return connection
-    const found = this.backend.get(connection)
+    const found = this.registry.get(connection)
     if (found === undefined) throw new ERR_CONNECTION_NOT_FOUND(connection)
     return found
   }

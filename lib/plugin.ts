@@ -1,6 +1,6 @@
 import websocket, { type WebsocketPluginOptions } from '@fastify/websocket'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
-import type { Backend, BackendContext } from './backends/backend.js'
+import type { Backend } from './backends/backend.js'
 import { MemoryBackend } from './backends/memory.js'
 import type { ConnectionSettings, Metrics } from './connection/connection.js'
 import { ERR_ALREADY_REGISTERED, ERR_OPTION_INVALID } from './errors.js'
@@ -13,15 +13,19 @@ import { normalizeHooks } from './hooks/hook-chain.js'
 import { addWebSocketRoute } from './routing/add-route.js'
 import { installWorkers } from './workers/install-workers.js'
 import { kState } from './symbols.js'
-import { CloseCode } from './messages/wire-errors.js'
+import { CloseCode } from './connection/close-codes.js'
 
 const WS_DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024
 
 /** The plugin body; `index.ts` exports it wrapped in fastify-plugin. */
 export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async function pachinko (app, opts) {
-  if (app.hasDecorator('ws') || app.hasDecorator(kState as unknown as string)) throw new ERR_ALREADY_REGISTERED()
+  if (app.hasDecorator('ws') || app.hasDecorator(kState)) throw new ERR_ALREADY_REGISTERED()
+  // every option is checked before the backend starts, so a bad one never opens a connection to Redis
   const options = resolveOptions(opts)
   const backend = resolveBackend(opts.backend)
+  if (opts.authorizeJoin !== undefined && typeof opts.authorizeJoin !== 'function') throw new ERR_OPTION_INVALID('authorizeJoin', 'must be a function')
+  if (opts.resourceFactory !== undefined && typeof opts.resourceFactory !== 'function') throw new ERR_OPTION_INVALID('resourceFactory', 'must be a function')
+  const hooks = normalizeHooks(opts.hooks, 'hooks')
   const log = app.log.child({ plugin: 'fastify-pachinko' })
   const settings: ConnectionSettings = {
     highWaterMark: options.highWaterMark,
@@ -30,39 +34,23 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
     metrics: newMetrics(),
     userWebsocket: app.hasDecorator('websocketServer')
   }
-  if (opts.authorizeJoin !== undefined && typeof opts.authorizeJoin !== 'function') throw new ERR_OPTION_INVALID('authorizeJoin', 'must be a function')
   const manager = new ConnectionManager(createNodeId(), backend, settings, opts.authorizeJoin)
 
   // added before @fastify/websocket's own preClose when we register it, so connections get 1001 and their onDisconnect first
   app.addHook('preClose', async () => await closeConnections(manager, options, log))
   await useWebsocket(app, opts.websocket, options)
 
-  const context: BackendContext = {
-    nodeId: manager.nodeId,
-    settings,
-    log: log.child({ backend: backend.name }),
-    refFor: (id, nodeId, user, labels) => ({
-      id,
-      nodeId,
-      user,
-      labels,
-      local: false,
-      send: async (message) => await manager.sendTo(id, message),
-      close: async (code, reason) => await manager.disconnect(id, code, reason)
-    })
-  }
-  await backend.start(context)
+  await backend.start(manager.backendContext(log.child({ backend: backend.name })))
   app.addHook('onClose', async () => await backend.close())
 
   manager.container.registerValue(ConnectionManager, manager)
   app.addHook('onClose', async () => await manager.container.dispose().catch((err: unknown) => log.error({ err }, 'disposing services failed')))
 
-  if (opts.resourceFactory !== undefined && typeof opts.resourceFactory !== 'function') throw new ERR_OPTION_INVALID('resourceFactory', 'must be a function')
   const state = new PluginState(manager, options, opts.resourceFactory)
-  addContextHooks(app, normalizeHooks(opts.hooks, 'hooks'))
+  addContextHooks(app, hooks)
   app.addHook('onReady', async () => { state.ready = true })
   app.decorate('ws', manager)
-  app.decorate(kState as unknown as string, state)
+  app.decorate(kState, state)
   app.decorate('addWebSocketRoute', addWebSocketRoute)
   app.decorate('addWebSocketHook', addWebSocketHook)
   installWorkers(app, { stopTimeoutMs: options.workerStopTimeoutMs })

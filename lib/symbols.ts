@@ -1,14 +1,30 @@
 /* Internal keys. Public objects keep their internals under these, never under public names. */
 
-/** The rooms a connection is in on this node (Connection). */
+/** The rooms a connection is in, recorded by the manager (Connection). */
 export const kRooms = Symbol('pachinko.rooms')
+/** The labels a connection carries, recorded by the manager (Connection). */
+export const kLabels = Symbol('pachinko.labels')
+/** The user id a connection is identified as, recorded by the manager (Connection). */
+export const kUser = Symbol('pachinko.user')
+/** Writes an already-encoded frame, under the backpressure policy (Connection). */
+export const kWrite = Symbol('pachinko.write')
+/** The transport `ws` upgraded, corked to coalesce writes (Connection). */
+export const kTransport = Symbol('pachinko.transport')
+/** Whether the transport is corked until the end of this tick (Connection). */
+export const kCorked = Symbol('pachinko.corked')
 /** The per-connection context a resource was created with (WebSocketResource). */
 export const kContext = Symbol('pachinko.context')
-/** The labels a connection carries (Connection). */
-export const kLabels = Symbol('pachinko.labels')
-/** The user id a connection is identified as (Connection). */
-export const kUser = Symbol('pachinko.user')
 /** The plugin's state, decorated on the Fastify instance it was registered on. */
 export const kState = Symbol('pachinko.state')
 /** The WebSocket hooks of an encapsulation context (Fastify instance). */
 export const kHooks = Symbol('pachinko.hooks')
+/** The backend rooms and fan-out live in (ConnectionManager). */
+export const kBackend = Symbol('pachinko.backend')
+/** Settings every connection of a manager shares (ConnectionManager). */
+export const kSettings = Symbol('pachinko.settings')
+/** Registers a connection that just opened (ConnectionManager). */
+export const kAdd = Symbol('pachinko.add')
+/** Unregisters a connection that closed, cluster-wide (ConnectionManager). */
+export const kRemove = Symbol('pachinko.remove')
+/** The named routes, for `urlFor` (ConnectionManager). */
+export const kRouteNames = Symbol('pachinko.routeNames')

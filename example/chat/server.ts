@@ -13,7 +13,7 @@ const backend = redisUrl === undefined || redisUrl === '' ? 'memory' as const : 
 
 const app = await buildChatApp({ server: { logger: true }, pachinko: { backend } })
 await app.listen({ port, host })
-app.log.info(`chat example: open http://${host}:${port}/ in two tabs (backend: ${app.ws.backend.name})`)
+app.log.info(`chat example: open http://${host}:${port}/ in two tabs (backend: ${app.ws.snapshot().backend})`)
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

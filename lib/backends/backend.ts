@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Connection, ConnectionSettings } from '../connection/connection.js'
+import type { Connection } from '../connection/connection.js'
 
 /** Whom a published frame is for. */
 export type Target =
@@ -40,31 +40,49 @@ export interface ConnectionFilter {
 export interface BackendContext {
   /** This node's id: a prefix of every connection id created here. */
   readonly nodeId: string
-  readonly settings: ConnectionSettings
   readonly log: FastifyBaseLogger
-  /** Builds a remote reference's send/close for ids on other nodes. */
-  readonly refFor: (id: string, nodeId: string, user: string | undefined, labels: readonly string[]) => ConnectionRef
+  /** This node's open connections by id (the manager's registry; read it, never change it). */
+  readonly local: ReadonlyMap<string, Connection>
+  /**
+   * Writes one encoded frame to each recipient not in `options.exclude`, under
+   * the plugin's backpressure policy. Returns a promise only when some
+   * recipient must be waited for (policy `'wait'`); it rejects with what failed.
+   */
+  deliver (recipients: Iterable<Connection>, frame: Buffer, options: DeliveryOptions): Promise<void> | undefined
+  /** Writes one encoded frame to one connection; rejects when it cannot (closed, dropped, timed out). */
+  deliverOne (connection: Connection, frame: Buffer, options: DeliveryOptions): Promise<void>
+  /** A reference to a connection of this node, for `connections()`. */
+  refOf (connection: Connection): ConnectionRef
+  /** A reference to a connection on another node; its send/close go through `sendTo`/`disconnect`. */
+  refFor (id: string, nodeId: string, user: string | undefined, labels: readonly string[]): ConnectionRef
 }
 
 /**
- * Where connections, rooms and fan-out live. A backend owns this node's
- * registry of connections and delivers to them; a clustered backend also
- * carries frames and membership to and from other nodes.
+ * Where rooms and fan-out live: a backend keeps the indexes it needs to
+ * deliver (room and user members), and a clustered backend also carries
+ * frames and membership to and from other nodes. The manager owns the
+ * registry of this node's connections (`context.local`) and records each
+ * connection's membership on it (`connection.rooms`, `.user`, `.labels`)
+ * **before** telling the backend, so a backend reads membership from there and
+ * never writes it. Implement it against the exported types only.
  *
  * Obligations (every implementation, checked by test/backends/suite.ts):
  * - `start` resolves once the backend can serve every other method, and
  *   rejects (with a coded error that says why) when it cannot; the plugin's
  *   `register` then fails. `close` releases everything `start` acquired and
  *   never rejects.
- * - Local operations (`add`, `get`, `localConnections`, `localSize`) are
- *   synchronous and never touch the network.
+ * - `add` is synchronous and never touches the network.
+ * - `join`/`leave`/`identify`/`label` are called once per change, after the
+ *   manager recorded it on the connection; a rejection makes the manager undo
+ *   its record and reject the caller.
  * - `publish` delivers the frame — already serialised, the same Buffer for
  *   every recipient — to every matching connection on every node exactly once,
  *   never to an excluded id; the local recipients are written to before the
  *   returned promise settles. It rejects only for failures it could not
  *   route around; one failed recipient never stops the others.
- * - A connection that `remove` was called for has left every room on every
- *   node, and no longer counts in any query, once the promise resolves.
+ * - `remove` is called once, when a connection closed, with its membership
+ *   still readable; once it resolves the connection has left every room on
+ *   every node and no longer counts in any query.
  * - Queries answer for the whole cluster. A node that dies without `close`
  *   must stop counting within a bounded time.
  * - Nothing a backend does may throw out of an event handler or leave an
@@ -76,29 +94,25 @@ export interface Backend {
   start (context: BackendContext): Promise<void>
   close (): Promise<void>
 
-  /** Registers a connection that just opened on this node. */
+  /** A connection just opened on this node (it is already in `context.local`). */
   add (connection: Connection): void
-  /** Unregisters a connection: leaves its rooms and forgets its user and labels, cluster-wide. */
+  /** A connection closed: drop it from every room and user, cluster-wide (its membership is still readable). */
   remove (connection: Connection): Promise<void>
-  /** The local handle of a connection on this node. */
-  get (id: string): Connection | undefined
-  /** Every connection on this node. */
-  localConnections (): IterableIterator<Connection>
-  /** How many connections this node has. */
-  readonly localSize: number
 
+  /** The connection joined `room` (`connection.rooms` has it already). */
   join (connection: Connection, room: string): Promise<void>
+  /** The connection left `room` (`connection.rooms` no longer has it). */
   leave (connection: Connection, room: string): Promise<void>
-  /** Associates a connection with a user id (undefined clears it). */
-  identify (connection: Connection, user: string | undefined): Promise<void>
-  /** Adds (`on`) or removes a free-form label used by `connections({ label })`. */
+  /** The connection is now identified as `user` (undefined: no one), instead of `previous`. */
+  identify (connection: Connection, user: string | undefined, previous: string | undefined): Promise<void>
+  /** A free-form label was added (`on`) or removed; `connection.labels` already says so. */
   label (connection: Connection, label: string, on: boolean): Promise<void>
 
   /** Delivers one encoded frame to a target on every node. */
   publish (target: Target, frame: Buffer, options: DeliveryOptions): Promise<void>
   /** Delivers one encoded frame to a connection on any node; rejects if it does not exist. */
   sendTo (id: string, frame: Buffer, options: DeliveryOptions): Promise<void>
-  /** Closes a connection on any node; rejects if it does not exist. */
+  /** Closes a connection on any node (the code is valid: the manager checked it); rejects if it does not exist. */
   disconnect (id: string, code: number, reason: string): Promise<void>
   /** Closes every connection of a user on every node; resolves with how many were closed. */
   disconnectUser (user: string, code: number, reason: string): Promise<number>

@@ -21,47 +21,49 @@ interface NodeEntry {
  * await b.register(pachinko, { backend: bus.backend() })
  */
 export class Bus {
-  private readonly subscribers = new Map<string, Set<BusTransport>>()
-  private readonly nodes = new Map<string, NodeEntry>()
-  private readonly transports = new Set<BusTransport>()
-  private down = false
+  readonly #state = new BusState()
 
   /** A backend for one more node on this bus. */
   backend (options: ClusterOptions = {}): ClusterBackend {
-    return new ClusterBackend(new BusTransport(this), 'bus', options)
+    return new ClusterBackend(new BusTransport(this.#state), 'bus', options)
   }
 
   /** Makes the bus unreachable: every operation fails and every node is told it is down. */
   outage (): void {
-    this.down = true
-    for (const transport of this.transports) transport.status('down', new Error('bus outage'))
+    this.#state.down = true
+    for (const transport of this.#state.transports) transport.status('down', new Error('bus outage'))
   }
 
   /** Ends an outage; every node is told the bus is back. Subscriptions did not survive it. */
   restore (): void {
-    if (!this.down) return
-    this.down = false
-    this.subscribers.clear()
-    for (const transport of this.transports) transport.status('up')
+    if (!this.#state.down) return
+    this.#state.down = false
+    this.#state.subscribers.clear()
+    for (const transport of this.#state.transports) transport.status('up')
   }
+}
 
-  /** @internal */
+/** What the bus holds: subscriptions and each node's published state; only its transports see it. */
+class BusState {
+  readonly subscribers = new Map<string, Set<BusTransport>>()
+  readonly nodes = new Map<string, NodeEntry>()
+  readonly transports = new Set<BusTransport>()
+  down = false
+
   attach (transport: BusTransport): void {
     this.transports.add(transport)
   }
 
-  /** @internal */
   detach (transport: BusTransport): void {
     this.transports.delete(transport)
     for (const set of this.subscribers.values()) set.delete(transport)
   }
 
-  /** @internal throws while the bus is down */
+  /** Throws while the bus is down. */
   check (): void {
     if (this.down) throw new Error('bus outage')
   }
 
-  /** @internal */
   channel (name: string): Set<BusTransport> {
     let set = this.subscribers.get(name)
     if (set === undefined) {
@@ -71,7 +73,7 @@ export class Bus {
     return set
   }
 
-  /** @internal a node's state, or undefined once it expired */
+  /** A node's state, or undefined once it expired. */
   entry (node: string, create = false): NodeEntry | undefined {
     let found = this.nodes.get(node)
     if (found !== undefined && found.expiresAt < Date.now()) {
@@ -85,17 +87,15 @@ export class Bus {
     return found
   }
 
-  /** @internal a node's state for reading: empty once expired or never published */
+  /** A node's state for reading: empty once expired or never published. */
   view (node: string): NodeEntry {
     return this.entry(node) ?? EMPTY_ENTRY
   }
 
-  /** @internal */
   forget (node: string): void {
     this.nodes.delete(node)
   }
 
-  /** @internal */
   alive (ttlMs: number): string[] {
     const since = Date.now() - ttlMs
     return [...this.nodes].filter(([, entry]) => entry.heartbeatAt >= since).map(([node]) => node)
@@ -115,7 +115,7 @@ class BusTransport implements ClusterTransport {
   private messageHandler!: (channel: string, payload: Buffer) => void
   private statusHandler!: (status: 'up' | 'down', error?: Error) => void
 
-  constructor (private readonly bus: Bus) {}
+  constructor (private readonly bus: BusState) {}
 
   async connect (): Promise<void> {
     this.bus.check()

@@ -1,8 +1,8 @@
+import { CloseCode, isValidCloseCode } from '../connection/close-codes.js'
 import type { Connection } from '../connection/connection.js'
-import { deliverOne, settleAll } from '../connection/delivery.js'
-import { ERR_BACKEND_CONNECT, ERR_BACKEND_UNAVAILABLE, ERR_CONNECTION_NOT_FOUND } from '../errors.js'
+import { settleAll } from '../connection/delivery.js'
 import { nodeOf } from '../connection/ids.js'
-import { kLabels, kRooms, kUser } from '../symbols.js'
+import { ERR_BACKEND_CONNECT, ERR_BACKEND_UNAVAILABLE, ERR_CONNECTION_NOT_FOUND } from '../errors.js'
 import type { BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions, Target } from './backend.js'
 import { NodePresence } from './cluster-presence.js'
 import type { ClusterTransport, ConnectionRecord } from './cluster-transport.js'
@@ -42,7 +42,7 @@ export class ClusterBackend extends MemoryBackend {
   private presence!: NodePresence
   private readonly subscribing = new Map<string, Promise<void>>()
 
-  constructor (readonly transport: ClusterTransport, name: string, options: ClusterOptions = {}) {
+  constructor (private readonly transport: ClusterTransport, name: string, options: ClusterOptions = {}) {
     super()
     this.name = name
     this.heartbeatMs = options.heartbeatMs ?? 5000
@@ -54,11 +54,11 @@ export class ClusterBackend extends MemoryBackend {
     this.presence = new NodePresence(this.transport, this.name, context.nodeId, this.heartbeatMs, this.ttlMs, context.log, {
       channels: () => [node(context.nodeId), ALL, ...[...this.rooms.keys()].map(room), ...[...this.users.keys()].map(user)],
       state: () => ({
-        connections: [...this.connectionsById.values()].map((c): [string, ConnectionRecord] => [c.id, record(c)]),
+        connections: [...context.local.values()].map((c): [string, ConnectionRecord] => [c.id, record(c)]),
         rooms: [...this.rooms].map(([name, members]) => [name, members.size]),
         users: [...this.users].map(([name, devices]) => [name, devices.size])
       }),
-      size: () => this.localSize
+      size: () => context.local.size
     })
     this.transport.onMessage((channel, payload) => this.receive(channel, payload))
     this.transport.onStatus((status, error) => this.presence.statusChanged(status, error))
@@ -84,32 +84,30 @@ export class ClusterBackend extends MemoryBackend {
   }
 
   override async remove (connection: Connection): Promise<void> {
-    const rooms = [...connection.rooms]
     const owner = connection.user
     await super.remove(connection)
     await this.presence.update({
       connections: [[connection.id, null]],
-      rooms: rooms.map((name) => [name, members(this.rooms, name)]),
-      users: owner === undefined ? [] : [[owner, members(this.users, owner)]]
+      rooms: [...connection.rooms].map((name) => [name, this.members('rooms', name)]),
+      users: owner === undefined ? [] : [[owner, this.members('users', owner)]]
     })
   }
 
   override async join (connection: Connection, name: string): Promise<void> {
     await super.join(connection, name)
     await this.subscribing.get(room(name))
-    await this.presence.update({ connections: [[connection.id, record(connection)]], rooms: [[name, members(this.rooms, name)]] })
+    await this.presence.update({ connections: [[connection.id, record(connection)]], rooms: [[name, this.members('rooms', name)]] })
   }
 
   override async leave (connection: Connection, name: string): Promise<void> {
     await super.leave(connection, name)
-    await this.presence.update({ connections: [[connection.id, record(connection)]], rooms: [[name, members(this.rooms, name)]] })
+    await this.presence.update({ connections: [[connection.id, record(connection)]], rooms: [[name, this.members('rooms', name)]] })
   }
 
-  override async identify (connection: Connection, name: string | undefined): Promise<void> {
-    const previous = connection.user
-    await super.identify(connection, name)
+  override async identify (connection: Connection, name: string | undefined, previous: string | undefined): Promise<void> {
+    await super.identify(connection, name, previous)
     const users: Array<[string, number]> = []
-    for (const u of [previous, name]) if (u !== undefined) users.push([u, members(this.users, u)])
+    for (const u of [previous, name]) if (u !== undefined) users.push([u, this.members('users', u)])
     if (name !== undefined) await this.subscribing.get(user(name))
     await this.presence.update({ connections: [[connection.id, record(connection)]], users })
   }
@@ -149,12 +147,12 @@ export class ClusterBackend extends MemoryBackend {
   }
 
   override async roomSize (name: string): Promise<number> {
-    const local = members(this.rooms, name)
+    const local = this.members('rooms', name)
     return local + sum(await this.remote(this.others().then(async (nodes) => await this.transport.roomCounts(nodes, name))))
   }
 
   override async count (): Promise<number> {
-    return this.localSize + sum(await this.remote(this.others().then(async (nodes) => await this.transport.connectionCounts(nodes))))
+    return this.context.local.size + sum(await this.remote(this.others().then(async (nodes) => await this.transport.connectionCounts(nodes))))
   }
 
   override async roomsOf (id: string): Promise<string[]> {
@@ -241,7 +239,7 @@ export class ClusterBackend extends MemoryBackend {
     if (channel.startsWith('room:')) {
       delivered = this.deliverLocally({ kind: 'room', room: channel.slice(5) }, frame, { exclude })
     } else if (channel.startsWith('user:')) {
-      if (header.op === 'close') this.disconnectLocalUser(channel.slice(5), header.c as number, header.r as string)
+      if (header.op === 'close') this.disconnectLocalUser(channel.slice(5), ...this.closeOf(header))
       else delivered = this.deliverLocally({ kind: 'user', user: channel.slice(5) }, frame, { exclude })
     } else if (channel === ALL) {
       delivered = this.deliverLocally({ kind: 'all' }, frame, { exclude })
@@ -252,19 +250,27 @@ export class ClusterBackend extends MemoryBackend {
   }
 
   private onNodeMessage (header: EnvelopeHeader, frame: Buffer): Promise<void> | undefined {
-    const target = this.connectionsById.get(header.id as string)
+    const target = this.context.local.get(header.id as string)
     if (target === undefined) return undefined
     if (header.op === 'close') {
-      target.close(header.c, header.r)
+      target.close(...this.closeOf(header))
       return undefined
     }
-    return deliverOne(target, frame, this.settings)
+    return this.context.deliverOne(target, frame, {})
+  }
+
+  /** A close op's code and reason; an invalid code (from an older node) is logged and becomes 1011 rather than a throw here. */
+  private closeOf (header: EnvelopeHeader): [number, string] {
+    const reason = typeof header.r === 'string' ? header.r : ''
+    if (isValidCloseCode(header.c)) return [header.c, reason]
+    this.context.log.warn({ code: header.c, from: header.n }, 'a node asked to close with an invalid close code; closing with 1011 instead')
+    return [CloseCode.INTERNAL_ERROR, reason]
   }
 }
 
 /** What this node publishes about a connection. */
 function record (connection: Connection): ConnectionRecord {
-  return { u: connection[kUser] ?? null, l: [...(connection[kLabels] ?? [])], r: [...(connection[kRooms] ?? [])] }
+  return { u: connection.user ?? null, l: [...connection.labels], r: [...connection.rooms] }
 }
 
 function matches (rec: ConnectionRecord, filter: ConnectionFilter): boolean {
@@ -272,11 +278,6 @@ function matches (rec: ConnectionRecord, filter: ConnectionFilter): boolean {
   if (filter.user !== undefined && rec.u !== filter.user) return false
   if (filter.label !== undefined && !rec.l.includes(filter.label)) return false
   return true
-}
-
-/** How many local members a room (or connections a user) has. */
-function members (map: Map<string, Set<Connection>>, key: string): number {
-  return map.get(key)?.size ?? 0
 }
 
 function sum (values: number[]): number {

@@ -1,8 +1,8 @@
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import { ERR_MESSAGE_NOT_SERIALIZABLE } from '../errors.js'
-import { kLabels, kRooms, kUser } from '../symbols.js'
-import { closeReason, CloseCode } from '../messages/wire-errors.js'
+import { kCorked, kLabels, kRooms, kTransport, kUser, kWrite } from '../symbols.js'
+import { checkCloseCode, closeReason, CloseCode } from './close-codes.js'
 import { corkForTick, type Corkable } from './write-coalescer.js'
 
 /** What happens to a message for a connection whose send buffer is over the high-water mark. */
@@ -41,9 +41,9 @@ export class Connection implements Corkable {
   /** Unique across every node of the cluster; not guessable. */
   readonly id: string
   /** The underlying `ws` socket, for what this class does not cover. */
-  readonly socket: WebSocket
-  corked = false
-  readonly rawSocket: Duplex;
+  readonly socket: WebSocket;
+  [kCorked]: boolean
+  readonly [kTransport]: Duplex;
   [kRooms]: Set<string> | undefined;
   [kLabels]: Set<string> | undefined;
   [kUser]: string | undefined
@@ -53,11 +53,12 @@ export class Connection implements Corkable {
     this.id = id
     this.socket = socket
     this.settings = settings
+    this[kCorked] = false
     this[kUser] = undefined
     this[kRooms] = undefined
     this[kLabels] = undefined
     // `ws` keeps the transport it upgraded in `_socket`; corking it is how writes coalesce
-    this.rawSocket = (socket as unknown as { _socket: Duplex })._socket
+    this[kTransport] = (socket as unknown as { _socket: Duplex })._socket
     if (settings.userWebsocket) socket.close = closeGoingAwayWhenBare
   }
 
@@ -89,30 +90,33 @@ export class Connection implements Corkable {
   /** Serialises `message` as JSON and sends it; false if closed or held back by backpressure. */
   send (message: unknown): boolean {
     if (this.socket.readyState !== OPEN) return false
-    return this.write(serialize(message), false)
+    return this[kWrite](serialize(message), false)
   }
 
   /** Sends a string as a text frame, or a Buffer as a binary frame unless `{ binary: false }`. */
   sendRaw (data: string | Buffer, options: { binary?: boolean } = {}): boolean {
     if (this.socket.readyState !== OPEN) return false
-    return this.write(data, options.binary ?? typeof data !== 'string')
+    return this[kWrite](data, options.binary ?? typeof data !== 'string')
   }
 
   /** Sends an already-encoded frame; the broadcast path, where one Buffer serves every recipient. */
-  write (data: string | Buffer, binary: boolean): boolean {
+  [kWrite] (data: string | Buffer, binary: boolean): boolean {
     const socket = this.socket
     if (socket.readyState !== OPEN) return false
     // the transport's write buffer, read directly: ws's bufferedAmount getter costs more per recipient of a broadcast
-    if (this.rawSocket.writableLength > this.settings.highWaterMark) return this.overflow()
+    if (this[kTransport].writableLength > this.settings.highWaterMark) return this.overflow()
     corkForTick(this)
     socket.send(data, binary ? BINARY : TEXT)
     this.settings.metrics.messagesOut++
     return true
   }
 
-  /** Starts the closing handshake; the reason is cut to the protocol's 123 bytes. */
+  /**
+   * Starts the closing handshake; the reason is cut to the protocol's 123 bytes.
+   * A code no close frame may carry throws `FST_PACHINKO_CLOSE_CODE_INVALID` (and nothing is closed).
+   */
   close (code: number = CloseCode.NORMAL, reason = ''): void {
-    this.socket.close(code, closeReason(reason))
+    this.socket.close(checkCloseCode(code, 'connection.close'), closeReason(reason))
   }
 
   /** Destroys the transport at once, without a closing handshake. */

@@ -1,5 +1,6 @@
 import type { Connection, ConnectionSettings } from './connection.js'
 import { ERR_CONNECTION_CLOSED, ERR_SEND_DROPPED, ERR_SEND_TIMEOUT } from '../errors.js'
+import { kTransport, kWrite } from '../symbols.js'
 
 /*
  * Local delivery of one encoded frame: the loop every broadcast ends in. The
@@ -24,10 +25,10 @@ export function deliver (
   let slow: Connection[] | undefined
   for (const connection of recipients) {
     if (exclude !== undefined && exclude.has(connection.id)) continue
-    if (waiting && connection.isOpen && connection.rawSocket.writableLength > settings.highWaterMark) {
+    if (waiting && connection.isOpen && connection[kTransport].writableLength > settings.highWaterMark) {
       (slow ??= []).push(connection)
     } else {
-      connection.write(frame, false)
+      connection[kWrite](frame, false)
     }
   }
   if (slow === undefined) return undefined
@@ -37,16 +38,16 @@ export function deliver (
 /** Writes one frame to one connection, rejecting when it cannot be written. */
 export async function deliverOne (connection: Connection, frame: Buffer, settings: ConnectionSettings, timeoutMs = settings.sendTimeoutMs): Promise<void> {
   if (!connection.isOpen) throw new ERR_CONNECTION_CLOSED(connection.id)
-  if (settings.policy === 'wait' && connection.rawSocket.writableLength > settings.highWaterMark) {
+  if (settings.policy === 'wait' && connection[kTransport].writableLength > settings.highWaterMark) {
     return await writeWhenDrained(connection, frame, settings, timeoutMs)
   }
-  const buffered = connection.rawSocket.writableLength
-  if (!connection.write(frame, false)) throw new ERR_SEND_DROPPED(connection.id, buffered)
+  const buffered = connection[kTransport].writableLength
+  if (!connection[kWrite](frame, false)) throw new ERR_SEND_DROPPED(connection.id, buffered)
 }
 
 function writeWhenDrained (connection: Connection, frame: Buffer, settings: ConnectionSettings, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = connection.rawSocket
+    const socket = connection[kTransport]
     const done = (error?: Error): void => {
       clearTimeout(timer)
       socket.removeListener('drain', onDrain)
@@ -55,7 +56,7 @@ function writeWhenDrained (connection: Connection, frame: Buffer, settings: Conn
       else reject(error)
     }
     const onDrain = (): void => {
-      connection.write(frame, false)
+      connection[kWrite](frame, false)
       done()
     }
     // a recipient that leaves while we wait is not a failure: there is no one to deliver to

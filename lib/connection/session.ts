@@ -7,7 +7,8 @@ import type { FrameConfig } from '../messages/dispatch.js'
 import type { Metrics } from './connection.js'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ConnectionContext, WebSocketResource } from '../resources/resource.js'
-import { ClientError, CloseCode, errorFrame } from '../messages/wire-errors.js'
+import { ClientError, errorFrame } from '../messages/wire-errors.js'
+import { CloseCode } from './close-codes.js'
 
 /*
  * One connection's life: open → onConnect (frames wait) → messages, one at a

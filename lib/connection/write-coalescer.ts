@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream'
+import { kCorked, kTransport } from '../symbols.js'
 
 /*
  * Per-tick write coalescing: the first write to a socket in a turn of the event
@@ -9,8 +10,8 @@ import type { Duplex } from 'node:stream'
 
 /** Anything with a socket to cork and a flag saying it already is. */
 export interface Corkable {
-  corked: boolean
-  readonly rawSocket: Duplex
+  [kCorked]: boolean
+  readonly [kTransport]: Duplex
 }
 
 let pending: Corkable[] = []
@@ -18,9 +19,9 @@ let scheduled = false
 
 /** Corks the target's socket until the end of this turn of the event loop (idempotent within a turn). */
 export function corkForTick (target: Corkable): void {
-  if (target.corked) return
-  target.corked = true
-  target.rawSocket.cork()
+  if (target[kCorked]) return
+  target[kCorked] = true
+  target[kTransport].cork()
   pending.push(target)
   if (!scheduled) {
     scheduled = true
@@ -34,7 +35,7 @@ function flush (): void {
   scheduled = false
   for (let i = 0; i < batch.length; i++) {
     const target = batch[i]
-    target.corked = false
-    target.rawSocket.uncork()
+    target[kCorked] = false
+    target[kTransport].uncork()
   }
 }

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { Connection } from '../connection/connection.js'
 import { ERR_OPTION_INVALID } from '../errors.js'
 import type { WebSocketResource } from '../resources/resource.js'
-import { CloseCode } from '../messages/wire-errors.js'
+import { checkCloseCode, closeReason, CloseCode } from '../connection/close-codes.js'
 
 /** The moments hooks run at: around connect, around each received message, around disconnect. */
 export const HOOK_EVENTS = ['beforeConnect', 'afterConnect', 'beforeMessage', 'afterMessage', 'beforeDisconnect', 'afterDisconnect'] as const
@@ -37,7 +37,7 @@ export interface HookContext {
   readonly reason: string | undefined
   /** beforeMessage: skip the handler and send nothing. */
   drop (): void
-  /** beforeConnect: refuse the connection (close 1008 unless another code is given). */
+  /** beforeConnect: refuse the connection (close 1008 unless another code is given; an invalid code throws `FST_PACHINKO_CLOSE_CODE_INVALID`). */
   refuse (code?: number, reason?: string): void
 }
 
@@ -88,7 +88,7 @@ export class EventContext implements HookContext {
   }
 
   refuse (code: number = CloseCode.POLICY_VIOLATION, reason = 'connection refused'): void {
-    this.refusal = { code, reason }
+    this.refusal = { code: checkCloseCode(code, 'refuse'), reason: closeReason(reason) }
   }
 }
 

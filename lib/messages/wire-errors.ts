@@ -1,3 +1,5 @@
+import { checkCloseCode } from '../connection/close-codes.js'
+
 /*
  * Errors sent to clients: a closed set of codes, one frame shape, built by one
  * function. A client frame never carries a stack or a server-side message.
@@ -22,16 +24,6 @@ export const WireErrorCode = {
 /** One of the library's own client error codes. */
 export type WireErrorCode = typeof WireErrorCode[keyof typeof WireErrorCode]
 
-/** WebSocket close codes the library uses (RFC 6455 §7.4.1). */
-export const CloseCode = {
-  NORMAL: 1000,
-  GOING_AWAY: 1001,
-  POLICY_VIOLATION: 1008,
-  MESSAGE_TOO_BIG: 1009,
-  INTERNAL_ERROR: 1011,
-  TRY_AGAIN_LATER: 1013
-} as const
-
 /** One problem found by validation: a JSON pointer into the message and what is wrong there. */
 export interface ValidationIssue {
   path: string
@@ -46,10 +38,19 @@ export interface ErrorBody {
   issues?: ValidationIssue[]
 }
 
+/** Options of `new ClientError(code, message, options)`. */
+export interface ClientErrorOptions {
+  /** Close the connection with this code after the error frame (1000–1003, 1007–1014, 3000–4999; checked here). */
+  close?: number
+  /** Validation-style issues to send with the frame. */
+  issues?: ValidationIssue[]
+}
+
 /**
  * An error meant for the client: thrown from a handler or `onConnect`, its code
  * and message go into the error frame as they are (an ordinary error becomes
- * `INTERNAL`). With `close`, the connection is closed with that code after the frame.
+ * `INTERNAL`). With `close`, the connection is closed with that code after the
+ * frame; an invalid close code throws `FST_PACHINKO_CLOSE_CODE_INVALID` here.
  * @example throw new ClientError('FORBIDDEN', 'you are not a member of this room', { close: 4003 })
  */
 export class ClientError extends Error {
@@ -57,11 +58,11 @@ export class ClientError extends Error {
   readonly close: number | undefined
   readonly issues: ValidationIssue[] | undefined
 
-  constructor (code: string, message: string, options: { close?: number, issues?: ValidationIssue[] } = {}) {
+  constructor (code: string, message: string, options: ClientErrorOptions = {}) {
     super(message)
     this.name = 'ClientError'
     this.code = code
-    this.close = options.close
+    this.close = options.close === undefined ? undefined : checkCloseCode(options.close, 'ClientError')
     this.issues = options.issues
   }
 }
@@ -72,12 +73,4 @@ export function errorFrame (discriminator: string, body: ErrorBody): Record<stri
   if (body.tag !== undefined) error.tag = body.tag
   if (body.issues !== undefined) error.issues = body.issues
   return { [discriminator]: 'error', error }
-}
-
-/** Close reasons are capped at 123 bytes by the protocol; longer ones would make `close()` throw. */
-export function closeReason (reason: string): string {
-  if (Buffer.byteLength(reason) <= 123) return reason
-  let cut = reason.slice(0, 120)
-  while (Buffer.byteLength(cut) > 120) cut = cut.slice(0, -1)
-  return cut + '...'
 }

@@ -3,7 +3,8 @@ import type { Connection } from '../connection/connection.js'
 import type { ConnectionScope } from './container.js'
 import type { ConnectionManager, SendOptions } from '../manager.js'
 import { kContext } from '../symbols.js'
-import { ClientError, CloseCode, errorFrame, WireErrorCode, type ErrorBody, type ValidationIssue } from '../messages/wire-errors.js'
+import { CloseCode } from '../connection/close-codes.js'
+import { ClientError, errorFrame, WireErrorCode, type ErrorBody, type ValidationIssue } from '../messages/wire-errors.js'
 
 /** Why a frame reached `onUnhandled`. */
 export interface UnhandledFrame extends ErrorBody {

@@ -10,7 +10,7 @@ import { nameOf } from '../messages/dispatch-table.js'
 import { WebSocketResource } from '../resources/resource.js'
 import { RouteRuntime, type HookTier } from './route-runtime.js'
 import { joinPath, subroutesOf } from './subroutes.js'
-import { kState } from '../symbols.js'
+import { kRouteNames, kState } from '../symbols.js'
 
 /** The Fastify route options an upgrade request goes through (hooks run before the upgrade). */
 export type UpgradeRouteOptions = Pick<RouteShorthandOptions,
@@ -130,7 +130,7 @@ function declare (
     contextHooks: () => contextHooks(instance),
     resourceFactory: shared.resourceFactory
   }, state.manager)
-  if (name !== undefined) state.manager.nameRoute(name, fullPath)
+  if (name !== undefined) state.manager[kRouteNames].add(name, fullPath)
   instance.route({ ...shared.fastifyOptions, method: 'GET', url, websocket: true, handler: runtime.accept } as never)
   if (!isClass) return
   for (const sub of subroutesOf(resource)) {

@@ -8,6 +8,7 @@ import type { ConnectionManager } from '../manager.js'
 import { dispatchTableOf, type DispatchTable } from '../messages/dispatch-table.js'
 import { buildChain, buildPlain, type Level, type ResourceClass, type ResourceFactoryOption } from '../resources/resource-builder.js'
 import { connectionLog, WebSocketResource } from '../resources/resource.js'
+import { kAdd, kRemove, kSettings } from '../symbols.js'
 import { Session, type ConnectOutcome, type SessionContext, type SessionHost } from '../connection/session.js'
 
 /** Hooks by event, as lists. */
@@ -57,7 +58,7 @@ export class RouteRuntime implements SessionHost {
   /** The Fastify websocket handler. */
   readonly accept = (socket: WebSocket, request: FastifyRequest): void => {
     const manager = this.manager
-    const connection = new Connection(createConnectionId(manager.nodeId), socket, manager.settings)
+    const connection = new Connection(createConnectionId(manager.nodeId), socket, manager[kSettings])
     const context: SessionContext = {
       connection,
       request,
@@ -71,7 +72,7 @@ export class RouteRuntime implements SessionHost {
       parent: undefined,
       hooks: undefined
     }
-    manager.backend.add(connection)
+    manager[kAdd](connection)
     this.metrics.connectionsOpened++
     const session = new Session(this, context, socket)
     if (debugEnabled(request.log)) this.log(context).debug('connection opened')
@@ -176,10 +177,8 @@ export class RouteRuntime implements SessionHost {
   /** Unregisters a connection from the manager and its rooms. */
   release (context: SessionContext): void {
     this.metrics.connectionsClosed++
-    const manager = this.manager
-    manager.backend.remove(context.connection).then(() => manager.released(), (err: unknown) => {
+    this.manager[kRemove](context.connection).catch((err: unknown) => {
       this.log(context).error({ err }, 'backend failed to unregister the connection')
-      manager.released()
     })
   }
 

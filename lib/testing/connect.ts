@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { ErrorBody } from '../messages/wire-errors.js'
+import { kTransport } from '../symbols.js'
 
 /**
  * A received frame: parsed JSON for text frames that hold JSON, the text otherwise, a Buffer for binary frames.
@@ -198,7 +199,7 @@ export async function connect<In = Frame> (app: FastifyInstance, path: string, o
 function finishServerSockets (app: FastifyInstance): void {
   for (const connection of app.ws.local()) {
     // duplexify is built on readable-stream 3, which predates `readableEnded`/`writableFinished`
-    const stream = connection.rawSocket as Duplex & { _readableState: { endEmitted: boolean }, _writableState: { finished: boolean } }
+    const stream = connection[kTransport] as Duplex & { _readableState: { endEmitted: boolean }, _writableState: { finished: boolean } }
     if (stream._readableState.endEmitted && stream._writableState.finished && !stream.destroyed) stream.destroy()
   }
 }

@@ -1,8 +1,9 @@
 import 'reflect-metadata'
 import t, { type Test } from 'tap'
-import { createBus, WebSocketResource, type ClusterBackend } from '../../lib/index.js'
+import { WebSocketResource, type ClusterTransport } from '../../lib/index.js'
 import { seal } from '../../lib/backends/envelope.js'
-import { connect } from '../../lib/testing/index.js'
+import { kBackend } from '../../lib/symbols.js'
+import { connect, createBus } from '../../lib/testing/index.js'
 import { build, untilAsync } from '../helpers/build.js'
 
 class Member extends WebSocketResource {
@@ -26,7 +27,9 @@ async function cluster (t: Test, nodes = 2, heartbeatMs = 40) {
     const client = await connect(apps[node], '/m', { query })
     return Object.assign(client, { id: (await client.expect('welcome')).payload as string })
   }
-  return { bus, apps, join, backend: (i: number) => apps[i].ws.backend as ClusterBackend }
+  // the transport is private to the backend: these tests reach it to inject faults
+  const backend = (i: number) => ({ transport: (apps[i].ws[kBackend] as unknown as { transport: ClusterTransport }).transport })
+  return { bus, apps, join, backend }
 }
 
 t.test('an outage of the bus: local delivery goes on, cross-node fails fast, everything is republished after', async (t) => {

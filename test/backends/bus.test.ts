@@ -1,6 +1,7 @@
 import Fastify from 'fastify'
 import t from 'tap'
-import pachinko, { createBus } from '../../lib/index.js'
+import pachinko from '../../lib/index.js'
+import { createBus } from '../../lib/testing/index.js'
 import { backendSuite } from './suite.js'
 
 backendSuite(t, 'in-process bus', async (t, nodes) => {

@@ -27,10 +27,13 @@ t.test('treats repeated and stray membership calls as no-ops', async (t) => {
   t.same(found, [], 'every filter field must match')
   await client.close()
   await until(() => app.ws.size === 0)
-  await app.ws.backend.remove(connection)
-  await app.ws.backend.join(connection, 'after')
-  await app.ws.backend.identify(connection, 'ghost')
-  t.equal(await app.ws.roomSize('after'), 0, 'a removed connection joins nothing')
+  await app.ws.joinRoom(connection, 'after')
+  await app.ws.identify(connection, 'ghost')
+  await app.ws.label(connection, 'late')
+  t.equal(await app.ws.roomSize('after'), 0, 'a closed connection joins nothing')
+  t.same([...connection.rooms], [])
+  t.equal(connection.user, undefined)
+  t.same([...connection.labels], [])
 })
 
 t.test('logs a backend that fails to unregister a connection, and still lets close finish', async (t) => {
