@@ -1,5 +1,5 @@
 import type { HookEvent, WebSocketHook } from './hooks/hook-chain.js'
-import type { ConnectionManager } from './manager.js'
+import type { ConnectionManager } from './manager/connection-manager.js'
 import type { AddWebSocketRoute } from './routing/add-route.js'
 import type { AddWebSocketWorker, AddWebSocketWorkers } from './workers/worker.js'
 

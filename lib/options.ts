@@ -3,7 +3,7 @@ import type { Backend } from './backends/backend.js'
 import type { BackpressurePolicy } from './connection/connection.js'
 import { ERR_OPTION_INVALID } from './errors.js'
 import type { WebSocketHooks } from './hooks/hook-chain.js'
-import type { JoinAuthorizer } from './manager.js'
+import type { JoinAuthorizer } from './manager/connection-manager.js'
 import type { ResourceFactoryOption } from './resources/resource-builder.js'
 import { DEFAULT_DISCRIMINATOR } from './messages/schema.js'
 

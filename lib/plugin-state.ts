@@ -1,4 +1,4 @@
-import type { ConnectionManager } from './manager.js'
+import type { ConnectionManager } from './manager/connection-manager.js'
 import type { ResolvedOptions } from './options.js'
 import type { ResourceFactoryOption } from './resources/resource-builder.js'
 

@@ -2,10 +2,11 @@ import websocket, { type WebsocketPluginOptions } from '@fastify/websocket'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Backend } from './backends/backend.js'
 import { MemoryBackend } from './backends/memory.js'
-import type { ConnectionSettings, Metrics } from './connection/connection.js'
+import type { Connection, ConnectionSettings, Metrics } from './connection/connection.js'
+import { backendContext } from './manager/backend-context.js'
 import { ERR_ALREADY_REGISTERED, ERR_OPTION_INVALID } from './errors.js'
 import { createNodeId } from './connection/ids.js'
-import { ConnectionManager } from './manager.js'
+import { ConnectionManager } from './manager/connection-manager.js'
 import { resolveOptions, type PachinkoOptions, type ResolvedOptions } from './options.js'
 import { PluginState } from './plugin-state.js'
 import { addContextHooks, addWebSocketHook } from './hooks/context-hooks.js'
@@ -34,13 +35,14 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
     metrics: newMetrics(),
     userWebsocket: app.hasDecorator('websocketServer')
   }
-  const manager = new ConnectionManager(createNodeId(), backend, settings, opts.authorizeJoin)
+  const registry = new Map<string, Connection>()
+  const manager = new ConnectionManager(createNodeId(), backend, settings, registry, opts.authorizeJoin)
 
   // added before @fastify/websocket's own preClose when we register it, so connections get 1001 and their onDisconnect first
   app.addHook('preClose', async () => await closeConnections(manager, options, log))
   await useWebsocket(app, opts.websocket, options)
 
-  await backend.start(manager.backendContext(log.child({ backend: backend.name })))
+  await backend.start(backendContext(manager, registry, settings, log.child({ backend: backend.name })))
   app.addHook('onClose', async () => await backend.close())
 
   manager.container.registerValue(ConnectionManager, manager)

@@ -8,6 +8,7 @@ import { build, until } from './helpers/build.js'
 const Say = message('say', { text: Type.String({ maxLength: 20 }) })
 
 class Chat extends WebSocketResource {
+  static convention = 'any' as const
   override async onConnect () {
     await this.join('room')
   }
@@ -163,12 +164,13 @@ t.test('defaults maxPayload to 1 MiB', async (t) => {
 })
 
 t.test('closes invalid UTF-8 in a text frame with 1007', async (t) => {
-  const { attacker, stillServing, bystander } = await setup(t)
+  const { app, attacker, bystander } = await setup(t)
   bystander.sendRaw(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false })
   t.equal((await bystander.closed).code, 1007)
-  attacker.send({ type: 'echo' })
-  await attacker.expect('echo')
-  t.ok(stillServing)
+  const newcomer = await connect(app, '/chat')
+  attacker.send({ type: 'say', payload: { text: 'after 1007' } })
+  t.same((await newcomer.expect('said')).payload, { text: 'after 1007' }, 'other connections carry on')
+  t.same((await attacker.expect('said')).payload, { text: 'after 1007' }, 'the sender carries on')
 })
 
 t.test('survives deeply nested JSON', async (t) => {
@@ -187,6 +189,7 @@ t.test('lets a client disconnect mid-handler: the handler finishes, onDisconnect
   let release!: () => void
   const gate = new Promise<void>((resolve) => { release = resolve })
   class Slow extends WebSocketResource {
+    static convention = 'any' as const
     async onWork () {
       events.push('start')
       await gate

@@ -22,6 +22,7 @@ class Session {
 t.test('injects constructor parameters by type and by token, after the route args', async (t) => {
   @injectable()
   class Room extends WebSocketResource {
+    static convention = 'any' as const
     constructor (readonly limit: number, readonly greeter: Greeter, @inject('motd') readonly motd: string, readonly ws2: ConnectionManager, readonly me: Connection) { super() }
     onHi () { this.send({ type: 'hi', payload: { limit: this.limit, greeting: this.greeter.greet('ann'), motd: this.motd, sameWs: this.ws2 === this.ws, me: this.me === this.connection } }) }
   }
@@ -37,6 +38,7 @@ t.test('shares singletons, gives each connection its own connection-scoped servi
   const made: Session[] = []
   @injectable()
   class Uses extends WebSocketResource {
+    static convention = 'any' as const
     constructor (readonly clock: Clock, readonly session: Session) { super(); made.push(session) }
     onWhich () { this.send({ type: 'which', payload: this.session.id }) }
   }
@@ -144,10 +146,11 @@ t.test('retries a singleton whose factory failed', async (t) => {
 
 t.test('lets resourceFactory make resources: a recipe for another container', async (t) => {
   class Handmade extends WebSocketResource {
+    static convention = 'any' as const
     constructor (readonly label: string) { super() }
     onLabel () { this.send({ type: 'label', payload: this.label }) }
   }
-  class Child extends WebSocketResource { onLabel () { this.send({ type: 'label', payload: 'child' }) } }
+  class Child extends WebSocketResource { static convention = 'any' as const; onLabel () { this.send({ type: 'label', payload: 'child' }) } }
   class WithChild extends WebSocketResource { static subroutes = [subroute('child', Child)] }
   const seen: string[] = []
   const app = await build(t, {

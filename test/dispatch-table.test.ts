@@ -3,6 +3,7 @@ import t from 'tap'
 import { Type } from 'typebox'
 import { WebSocketResource, handlesMessage, message } from '../lib/index.js'
 import { toPascal } from '../lib/messages/dispatch-table.js'
+import { connect } from '../lib/testing/index.js'
 import { build } from './helpers/build.js'
 
 t.test('maps tags to PascalCase method names', async (t) => {
@@ -69,4 +70,58 @@ t.test('refuses bad decorator and message() arguments immediately', async (t) =>
   t.throws(() => handlesMessage(''), TypeError)
   t.throws(() => handlesMessage(5 as never), TypeError)
   t.throws(() => message(''), TypeError)
+})
+
+t.test('binds on<Tag> methods only for tags the static schema declares: helpers are not reachable', async (t) => {
+  class Base extends WebSocketResource {
+    onAdminReset () { this.send({ type: 'reset!' }) }
+  }
+  class WithSchema extends Base {
+    static schema = Type.Union([message('say', Type.String())])
+    onSay () { this.send({ type: 'said' }) }
+    onTimerTick () { this.send({ type: 'tick!' }) }
+  }
+  class WithoutSchema extends Base {
+    onTimerTick () { this.send({ type: 'tick!' }) }
+    @handlesMessage('hello') greet () { this.send({ type: 'hi' }) }
+  }
+  const app = await build(t)
+  app.addWebSocketRoute('/with', WithSchema)
+  app.addWebSocketRoute('/without', WithoutSchema)
+  for (const path of ['/with', '/without']) {
+    const client = await connect(app, path)
+    for (const tag of ['adminReset', 'admin-reset', 'AdminReset', 'timerTick', 'timer_tick']) {
+      client.send({ type: tag })
+      t.match((await client.expect('error')).error, { code: 'UNKNOWN_TYPE', tag }, `${path}: ${tag}`)
+    }
+  }
+  const withSchema = await connect(app, '/with')
+  withSchema.send({ type: 'say', payload: 'x' })
+  await withSchema.expect('said')
+  withSchema.send({ type: 'Say', payload: 'x' })
+  t.match((await withSchema.expect('error')).error, { code: 'UNKNOWN_TYPE' }, 'a schema pins the one spelling')
+  const without = await connect(app, '/without')
+  without.send({ type: 'hello' })
+  await without.expect('hi')
+  await app.ready()
+  const declared = app.logs.filter((l) => l.msg === 'WebSocket route declared').map((l) => [l.route, l.tags])
+  t.same(declared, [['/with', ['say']], ['/without', ['hello']]], 'each route logs the tags it accepts, at debug')
+})
+
+t.test('static convention = \'any\' binds every on[A-Z] method, as before', async (t) => {
+  class Loose extends WebSocketResource {
+    static convention = 'any' as const
+    onTimerTick () { this.send({ type: 'tick!' }) }
+  }
+  class Wrong extends WebSocketResource {
+    static convention = 'all'
+  }
+  const app = await build(t)
+  app.addWebSocketRoute('/loose', Loose)
+  t.throws(() => app.addWebSocketRoute('/wrong', Wrong), { code: 'FST_PACHINKO_OPTION_INVALID', message: /Wrong\.convention.*'schema' or 'any', got all/ })
+  const client = await connect(app, '/loose')
+  for (const tag of ['timerTick', 'timer-tick', 'timer_tick', 'TimerTick']) {
+    client.send({ type: tag })
+    await client.expect('tick!')
+  }
 })

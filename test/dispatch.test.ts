@@ -8,6 +8,7 @@ import { build } from './helpers/build.js'
 const Echo = message('echo', { text: Type.String({ maxLength: 10 }) })
 
 class EchoResource extends WebSocketResource {
+  static convention = 'any' as const
   @handlesMessage('echo', Echo)
   echo (msg: Static<typeof Echo>) {
     this.send({ type: 'echoed', payload: msg.payload })
@@ -45,6 +46,7 @@ t.test('dispatches on<PascalTag> methods for camel, kebab, snake and Pascal spel
 
 t.test('lets the decorator win over the convention and subclasses override inherited handlers', async (t) => {
   class Base extends WebSocketResource {
+    static convention = 'any' as const
     @handlesMessage('greet')
     hello () { this.send({ type: 'from', payload: 'base.hello' }) }
 
@@ -130,6 +132,7 @@ t.test('is strict by default and relaxes per handler or per route', async (t) =>
 
 t.test('reads the tag from a configured discriminator', async (t) => {
   class Events extends WebSocketResource {
+    static convention = 'any' as const
     onHello () { this.send({ event: 'hi' }) }
   }
   const app = await build(t, { discriminator: 'event' })
@@ -173,6 +176,7 @@ t.test('handles one connection\'s messages one at a time, in order, without hold
   let release!: () => void
   const gate = new Promise<void>((resolve) => { release = resolve })
   class Slow extends WebSocketResource {
+    static convention = 'any' as const
     async onStep (msg: { payload: { n: number, wait?: boolean } }) {
       order.push(`start ${msg.payload.n}`)
       if (msg.payload.wait === true) await gate
@@ -199,6 +203,7 @@ t.test('runs up to `static concurrency` messages of a connection at once', async
   let running = 0
   let peak = 0
   class Parallel extends WebSocketResource {
+    static convention = 'any' as const
     static concurrency = 3
     async onWork () {
       running++

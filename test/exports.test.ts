@@ -5,12 +5,12 @@ import { readFileSync } from 'node:fs'
 
 t.test('pins the public runtime exports', async (t) => {
   t.same(Object.keys(main).sort(), [
-    'Bus', 'ClientError', 'CloseCode', 'ClusterBackend', 'Connection', 'ConnectionManager', 'Container', 'HOOK_EVENTS', 'MemoryBackend',
-    'WebSocketResource', 'WireErrorCode', 'createBus', 'default', 'errors', 'handlesMessage', 'inject', 'injectable', 'message', 'pachinko',
+    'ClientError', 'CloseCode', 'ClusterBackend', 'Connection', 'ConnectionManager', 'Container', 'HOOK_EVENTS', 'MemoryBackend',
+    'WebSocketResource', 'WireErrorCode', 'default', 'errors', 'handlesMessage', 'inject', 'injectable', 'message', 'pachinko',
     'redisBackend', 'subroute', 'worker'
   ])
   t.equal(main.default, main.pachinko)
-  t.same(Object.keys(testing).sort(), ['UpgradeRefusedError', 'connect'])
+  t.same(Object.keys(testing).sort(), ['Bus', 'UpgradeRefusedError', 'connect', 'createBus'])
 })
 
 t.test('exposes exactly "." and "./testing" from package.json', async (t) => {

@@ -13,6 +13,7 @@ function recorder (tier: string, log: string[]): WebSocketHooks {
 t.test('runs every tier in onion order: global → context → route → parent → resource → handler → back out', async (t) => {
   const log: string[] = []
   class Child extends WebSocketResource {
+    static convention = 'any' as const
     static hooks = recorder('child', log)
     override onConnect () { log.push('child.onConnect') }
     onPing () { log.push('handler'); this.send({ type: 'pong' }) }
@@ -47,7 +48,7 @@ t.test('runs every tier in onion order: global → context → route → parent 
 
 t.test('keeps context hooks inside their encapsulation context', async (t) => {
   const seen: string[] = []
-  class Plain extends WebSocketResource { onPing () { this.send({ type: 'pong' }) } }
+  class Plain extends WebSocketResource { static convention = 'any' as const; onPing () { this.send({ type: 'pong' }) } }
   const app = await build(t)
   await app.register(async (a) => {
     a.addWebSocketHook('beforeMessage', () => { seen.push('a') })
@@ -64,6 +65,7 @@ t.test('keeps context hooks inside their encapsulation context', async (t) => {
 
 t.test('lets beforeConnect refuse (1008 or its own code) and add context the resource sees', async (t) => {
   class Who extends WebSocketResource<Record<string, string>, { user?: string }> {
+    static convention = 'any' as const
     onWho () { this.send({ type: 'you', payload: this.state.user }) }
   }
   const afterSeen: Array<{ refused: boolean }> = []
@@ -118,6 +120,7 @@ t.test('refuses and logs when a beforeConnect hook throws, at any tier; afterCon
 t.test('lets beforeMessage drop or rewrite a message; a throwing one gets an error frame and the connection stays', async (t) => {
   const after: Array<{ tag?: string, dropped: boolean, error?: string }> = []
   class Echo extends WebSocketResource {
+    static convention = 'any' as const
     onEcho (msg: { payload: unknown }) { this.send({ type: 'echo', payload: msg.payload }) }
     onShout (msg: { payload: string }) { this.send({ type: 'shout', payload: msg.payload }) }
     onBoom () { throw new Error('handler broke') }
@@ -182,7 +185,7 @@ t.test('validates a rewritten message against its handler\'s schema', async (t) 
 
 t.test('runs every after hook even when one fails, and logs it', async (t) => {
   const ran: string[] = []
-  class Plain extends WebSocketResource { onPing () { this.send({ type: 'pong' }) } }
+  class Plain extends WebSocketResource { static convention = 'any' as const; onPing () { this.send({ type: 'pong' }) } }
   const app = await build(t, { hooks: { afterMessage: () => { ran.push('global') } } })
   app.addWebSocketRoute('/p', Plain, { hooks: { afterMessage: [() => { throw new Error('after failed') }, () => { ran.push('route') }] } })
   const client = await connect(app, '/p')
@@ -228,7 +231,7 @@ t.test('refuses bad hooks at declaration and hooks added after ready', async (t)
 })
 
 t.test('answers a rewrite whose tag is not a string with UNKNOWN_TYPE', async (t) => {
-  class Echo extends WebSocketResource { onEcho () { this.send({ type: 'echo' }) } }
+  class Echo extends WebSocketResource { static convention = 'any' as const; onEcho () { this.send({ type: 'echo' }) } }
   const app = await build(t)
   app.addWebSocketRoute('/e', Echo, { hooks: { beforeMessage: (ctx) => { ctx.message = { type: 7 } } } })
   const client = await connect(app, '/e')

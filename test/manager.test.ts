@@ -5,6 +5,7 @@ import { connect, type TestConnection } from '../lib/testing/index.js'
 import { build, until } from './helpers/build.js'
 
 class Member extends WebSocketResource {
+  static convention = 'any' as const
   override async onConnect () {
     const { room, user } = this.request.query as { room?: string, user?: string }
     if (room !== undefined) await this.join(room)

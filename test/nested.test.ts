@@ -5,16 +5,19 @@ import { connect } from '../lib/testing/index.js'
 import { build, until } from './helpers/build.js'
 
 class Comments extends WebSocketResource<{ projectId: string, taskId: string }> {
+  static convention = 'any' as const
   onWhere () { this.send({ type: 'here', payload: { params: this.params, parentParams: this.parent?.params, grand: this.parent?.parent?.params } }) }
 }
 
 class Tasks extends WebSocketResource<{ projectId: string, taskId?: string }> {
+  static convention = 'any' as const
   static subroutes = [subroute(':taskId/comments', Comments, { name: 'project.task.comments' })]
   constructor (readonly fromParent: { project: string, state?: object }, readonly pageSize: number) { super() }
   onInfo () { this.send({ type: 'info', payload: { fromParent: this.fromParent.project, pageSize: this.pageSize, params: this.params, state: this.state } }) }
 }
 
 class Project extends WebSocketResource<{ projectId: string }> {
+  static convention = 'any' as const
   static subroutes = [subroute('tasks', Tasks, { args: [25], name: 'project.tasks' })]
   override onConnect () { (this.state as Record<string, unknown>).project = this.params.projectId }
   override getChildContext () { return { project: `project ${this.params.projectId}` } }
@@ -82,6 +85,7 @@ t.test('runs onConnect parent first and onDisconnect child first; a parent refus
 
 t.test('lets a parent give its children their own state', async (t) => {
   class Child extends WebSocketResource {
+    static convention = 'any' as const
     onState () { this.send({ type: 'state', payload: { mine: this.state, parents: this.parent!.state } }) }
   }
   class Isolating extends WebSocketResource {
@@ -104,6 +108,7 @@ t.test('injects services into nested resources after the child context and args'
   class Clock { now () { return 7 } }
   @injectable()
   class Child extends WebSocketResource {
+    static convention = 'any' as const
     constructor (readonly ctx: unknown, readonly clock: Clock) { super() }
     onNow () { this.send({ type: 'now', payload: { ctx: this.ctx, now: this.clock.now() } }) }
   }

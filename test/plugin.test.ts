@@ -7,6 +7,7 @@ import { connect } from '../lib/testing/index.js'
 import { build, until } from './helpers/build.js'
 
 class Echo extends WebSocketResource {
+  static convention = 'any' as const
   onEcho (msg: unknown) { this.send(msg) }
 }
 

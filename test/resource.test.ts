@@ -7,6 +7,7 @@ import { build, until } from './helpers/build.js'
 t.test('gives each connection its own instance with params, request, connection, state and log', async (t) => {
   const instances: Room[] = []
   class Room extends WebSocketResource<{ room: string }, { count: number }> {
+    static convention = 'any' as const
     readonly seenInConstructor: string
     constructor () {
       super()
@@ -43,6 +44,7 @@ t.test('gives each connection its own instance with params, request, connection,
 t.test('lets state be swapped for an external store', async (t) => {
   const store = { hits: 0 }
   class Stored extends WebSocketResource<Record<string, string>, { hits: number }> {
+    static convention = 'any' as const
     override onConnect () { this.state = store }
     onHit () { this.state.hits++; this.send({ type: 'hits', payload: store.hits }) }
   }
@@ -107,6 +109,7 @@ t.test('buffers frames that arrive while onConnect runs and dispatches them afte
   let connectDone = false
   let lateFrames = 0
   class Slow extends WebSocketResource {
+    static convention = 'any' as const
     override async onConnect () {
       await new Promise((resolve) => setTimeout(resolve, 50))
       connectDone = true
@@ -132,6 +135,7 @@ t.test('buffers frames that arrive while onConnect runs and dispatches them afte
 t.test('calls onDisconnect with the close code and reason, after the messages received before the close', async (t) => {
   const events: string[] = []
   class Tracked extends WebSocketResource {
+    static convention = 'any' as const
     async onNote (msg: { payload: string }) {
       await new Promise((resolve) => setTimeout(resolve, 5))
       events.push(msg.payload)
@@ -166,6 +170,7 @@ t.test('logs an onDisconnect that throws and still unregisters the connection', 
 t.test('lets onUnhandled, onValidationError and onError be overridden', async (t) => {
   class Custom extends WebSocketResource {
     static schema = undefined
+    static convention = 'any' as const
     override onUnhandled (raw: string | Buffer, frame: { code: string }) {
       this.send({ type: 'custom-unhandled', payload: { code: frame.code, raw: raw.toString() } })
     }
@@ -189,6 +194,7 @@ t.test('lets onUnhandled, onValidationError and onError be overridden', async (t
 
 t.test('logs an onError that itself fails, and carries on', async (t) => {
   class Worse extends WebSocketResource {
+    static convention = 'any' as const
     override async onError () { throw new Error('handler of handlers failed') }
     onFail () { throw new Error('first') }
     onPing () { this.send({ type: 'pong' }) }
@@ -205,6 +211,7 @@ t.test('logs an onError that itself fails, and carries on', async (t) => {
 
 t.test('creates the resource with a factory, sync or async, receiving context and args', async (t) => {
   class Greeter extends WebSocketResource {
+    static convention = 'any' as const
     constructor (readonly greeting: string) { super() }
     onHi () { this.send({ type: 'greeting', payload: `${this.greeting} ${(this.params as { who: string }).who}` }) }
   }
@@ -236,6 +243,7 @@ t.test('closes with 1011 when a factory fails or returns something else', async 
 
 t.test('passes route args to the constructor: one class, many configurations', async (t) => {
   class Limited extends WebSocketResource {
+    static convention = 'any' as const
     constructor (private readonly limit: number, private readonly label: string) { super() }
     onInfo () { this.send({ type: 'info', payload: { limit: this.limit, label: this.label } }) }
   }
@@ -278,6 +286,7 @@ t.test('refuses with 1008 for a ClientError without a close code, and cleans up 
 t.test('drops frames that arrive after a refusal', async (t) => {
   let dispatched = 0
   class Refuser extends WebSocketResource {
+    static convention = 'any' as const
     override async onConnect () { await new Promise((resolve) => setTimeout(resolve, 10)); return false }
     onAny () { dispatched++ }
   }
@@ -294,6 +303,7 @@ t.test('queues binary frames during onConnect and resumes a paused socket as an 
   const seen: string[] = []
   let busy = 0
   class Slow extends WebSocketResource {
+    static convention = 'any' as const
     override async onConnect () { await new Promise((resolve) => setTimeout(resolve, 30)) }
     override onUnhandled (raw: string | Buffer) { seen.push(Buffer.isBuffer(raw) ? 'binary' : 'text') }
     async onN () { busy++; await new Promise((resolve) => setImmediate(resolve)); if (busy === 2000) this.send({ type: 'done' }) }
@@ -332,6 +342,7 @@ t.test('cuts a close reason to the protocol\'s 123 bytes', async (t) => {
 
 t.test('excludes self as well as the given ids, and answers a failing onUnhandled through onError', async (t) => {
   class Room extends WebSocketResource {
+    static convention = 'any' as const
     override async onConnect () { await this.join('r'); this.send({ type: 'id', payload: this.connection.id }) }
     async onSay (msg: { payload: string | string[] }) { await this.broadcast('r', { type: 'said' }, { excludeSelf: true, exclude: msg.payload }) }
     override onUnhandled (): unknown { throw new Error('unhandled handler broke') }
@@ -357,6 +368,7 @@ t.test('excludes self as well as the given ids, and answers a failing onUnhandle
 
 t.test('logs an onError that throws synchronously', async (t) => {
   class Worst extends WebSocketResource {
+    static convention = 'any' as const
     override onError (): unknown { throw new Error('sync failure in onError') }
     onFail () { throw new Error('first') }
     onFailOddly () { throw 'a bare string' } // eslint-disable-line no-throw-literal
@@ -375,6 +387,7 @@ t.test('logs an onError that throws synchronously', async (t) => {
 
 t.test('sends raw frames and reads labels on the connection handle', async (t) => {
   class Raw extends WebSocketResource {
+    static convention = 'any' as const
     onRaw () {
       this.connection.sendRaw('{"type":"text"}')
       this.connection.sendRaw(Buffer.from([1, 2, 3]))
@@ -401,6 +414,7 @@ t.test('drops a frame that arrives after a refusal, before the close completes',
   const gate = new Promise<void>((resolve) => { release = resolve })
   let dispatched = 0
   class Refuser extends WebSocketResource {
+    static convention = 'any' as const
     override async onConnect () { await gate; return false }
     onAny () { dispatched++ }
   }

@@ -5,6 +5,7 @@ import { connect, UpgradeRefusedError, type ErrorFrame } from '../lib/testing/in
 import { build } from './helpers/build.js'
 
 class Chatter extends WebSocketResource {
+  static convention = 'any' as const
   override onConnect () { this.send({ type: 'hello', payload: this.request.url }) }
   onMany (msg: { payload: number }) { for (let i = 0; i < msg.payload; i++) this.send({ type: 'item', payload: i }) }
   onLong () { this.send({ type: 'long', payload: 'x'.repeat(500) }) }

@@ -56,6 +56,7 @@ const countMessages: WebSocketHooks = {
 export class Project extends WebSocketResource<{ projectId: string }, ConnectionState> {
   static subroutes = [subroute('tasks', Tasks, { name: 'project.tasks' })]
   static hooks = countMessages
+  static schema = message('stats')
 
   get room (): string {
     return `project:${this.params.projectId}`

@@ -11,18 +11,26 @@ import { compileMessageSchema, discriminatorLiteral, unionMembers, type MessageV
 /** One bound handler: the method to call (resolved once, never bound per connection) and its validator. */
 export interface HandlerEntry {
   readonly tag: string
-  readonly method: string | symbol
   readonly fn: (this: unknown, message: unknown) => unknown
   readonly validator: MessageValidator | undefined
 }
 
 /** A resource class read once: tag → handler. */
 export interface DispatchTable {
-  readonly className: string
   /** How many messages of one connection may be handled at once (`static concurrency`, default 1). */
   readonly concurrency: number
+  /** The tags the network can reach, each once (for logs and contracts). */
+  readonly tags: readonly string[]
   lookup (tag: string): HandlerEntry | undefined
 }
+
+/**
+ * Which `on<PascalTag>` methods are handlers: `'schema'` (the default) binds
+ * one only for a tag the class's `static schema` declares, so a helper such as
+ * `onTimerTick` is never reachable from the network; `'any'` binds every
+ * `on[A-Z]…` method, as the library did before.
+ */
+export type HandlerConvention = 'schema' | 'any'
 
 /** Lifecycle methods are never reachable as message handlers, whatever the client sends. */
 const LIFECYCLE = new Set(['onConnect', 'onDisconnect', 'onUnhandled', 'onError', 'onValidationError'])
@@ -79,9 +87,10 @@ function buildTable (cls: ResourceClass, discriminator: string, strict: boolean,
     decoratedMethods.add(record.method)
     const schema = record.schema ?? staticSchemas.get(record.tag)
     if (record.schema !== undefined) checkExplicitSchema(record.schema, record.tag, className, discriminator)
-    exact.set(record.tag, entry(record.tag, record.method, fn, schema, record.strict ?? strict))
+    exact.set(record.tag, entry(record.tag, fn, schema, record.strict ?? strict))
   }
 
+  const anyName = readConvention(cls, className) === 'any'
   const seen = new Set<string>()
   for (const proto of chain) {
     for (const name of Object.getOwnPropertyNames(proto)) {
@@ -91,16 +100,22 @@ function buildTable (cls: ResourceClass, discriminator: string, strict: boolean,
       if (typeof fn !== 'function') continue
       const pascal = name.slice(2)
       const canonical = [...staticSchemas.keys()].find((tag) => toPascal(tag) === pascal)
-      const tag = canonical ?? pascal[0].toLowerCase() + pascal.slice(1)
-      const handler = entry(tag, name, fn, canonical === undefined ? undefined : staticSchemas.get(canonical), strict)
+      if (canonical !== undefined) {
+        // the schema pins the tag's spelling: that is the one tag this method answers
+        if (!exact.has(canonical)) exact.set(canonical, entry(canonical, fn, staticSchemas.get(canonical), strict))
+        continue
+      }
+      if (!anyName) continue
+      const handler = entry(pascal[0].toLowerCase() + pascal.slice(1), fn, undefined, strict)
       byPascal.set(pascal, handler)
-      for (const spelling of spellings(pascal, canonical)) if (!exact.has(spelling)) exact.set(spelling, handler)
+      for (const spelling of spellings(pascal)) if (!exact.has(spelling)) exact.set(spelling, handler)
     }
   }
 
+  const tags = [...new Set([...exact.values()].map((handler) => handler.tag))]
   return {
-    className,
     concurrency: readConcurrency(cls, className),
+    tags,
     lookup (tag) {
       const found = exact.get(tag)
       if (found !== undefined || byPascal.size === 0) return found
@@ -116,10 +131,9 @@ export function nameOf (cls: { name: string }): string {
   return cls.name === '' ? 'anonymous class' : cls.name
 }
 
-function entry (tag: string, method: string | symbol, fn: unknown, schema: TSchema | undefined, strict: boolean): HandlerEntry {
+function entry (tag: string, fn: unknown, schema: TSchema | undefined, strict: boolean): HandlerEntry {
   return {
     tag,
-    method,
     fn: fn as HandlerEntry['fn'],
     validator: schema === undefined ? undefined : compileMessageSchema(schema, strict)
   }
@@ -136,6 +150,13 @@ function readStaticSchema (cls: ResourceClass, className: string, discriminator:
     schemas.set(tag, member)
   }
   return schemas
+}
+
+function readConvention (cls: ResourceClass, className: string): HandlerConvention {
+  const declared = (cls as unknown as { convention?: unknown }).convention
+  if (declared === undefined || declared === 'schema') return 'schema'
+  if (declared === 'any') return 'any'
+  throw new ERR_OPTION_INVALID(`${className}.convention`, `must be 'schema' or 'any', got ${String(declared)}`)
 }
 
 function readConcurrency (cls: ResourceClass, className: string): number {
@@ -170,10 +191,8 @@ export function toPascal (tag: string): string {
 }
 
 /** The spellings registered up front so the common ones never reach `toPascal`. */
-function spellings (pascal: string, canonical: string | undefined): string[] {
+function spellings (pascal: string): string[] {
   const words = pascal.split(/(?=[A-Z])/)
   const lower = words.map((word) => word.toLowerCase())
-  const found = [pascal, pascal[0].toLowerCase() + pascal.slice(1), lower.join('-'), lower.join('_')]
-  if (canonical !== undefined) found.unshift(canonical)
-  return found
+  return [pascal, pascal[0].toLowerCase() + pascal.slice(1), lower.join('-'), lower.join('_')]
 }

@@ -132,6 +132,7 @@ function declare (
   }, state.manager)
   if (name !== undefined) state.manager[kRouteNames].add(name, fullPath)
   instance.route({ ...shared.fastifyOptions, method: 'GET', url, websocket: true, handler: runtime.accept } as never)
+  instance.log.debug({ route: fullPath, tags: runtime.tags ?? 'decided by the factory, per connection' }, 'WebSocket route declared')
   if (!isClass) return
   for (const sub of subroutesOf(resource)) {
     if (!(sub.resource.prototype instanceof WebSocketResource)) throw new ERR_ROUTE_NOT_RESOURCE(joinPath(fullPath, sub.path), `subroute ${nameOf(sub.resource)}`)

@@ -4,7 +4,7 @@ import { Connection, type Metrics } from '../connection/connection.js'
 import type { FrameConfig } from '../messages/dispatch.js'
 import { EventContext, HookChain, normalizeHooks, type HookEvent, type WebSocketHook } from '../hooks/hook-chain.js'
 import { createConnectionId } from '../connection/ids.js'
-import type { ConnectionManager } from '../manager.js'
+import type { ConnectionManager } from '../manager/connection-manager.js'
 import { dispatchTableOf, type DispatchTable } from '../messages/dispatch-table.js'
 import { buildChain, buildPlain, type Level, type ResourceClass, type ResourceFactoryOption } from '../resources/resource-builder.js'
 import { connectionLog, WebSocketResource } from '../resources/resource.js'
@@ -77,6 +77,11 @@ export class RouteRuntime implements SessionHost {
     const session = new Session(this, context, socket)
     if (debugEnabled(request.log)) this.log(context).debug('connection opened')
     void session.open()
+  }
+
+  /** The tags a connection of this route can send, when the resource is a class (a factory's class is known only per connection). */
+  get tags (): readonly string[] | undefined {
+    return this.leafTable?.tags
   }
 
   tableFor (resource: WebSocketResource): DispatchTable {

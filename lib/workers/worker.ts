@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import type { ConnectionManager } from '../manager.js'
+import type { ConnectionManager } from '../manager/connection-manager.js'
 import type { Container } from '../resources/container.js'
 
 /* What a worker is: the function, what it is called with, and its options. */

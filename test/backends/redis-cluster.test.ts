@@ -10,6 +10,7 @@ import { untilAsync } from '../helpers/build.js'
 import { needRedis, REDIS_URL, testPrefix } from '../helpers/redis.js'
 
 class Member extends WebSocketResource {
+  static convention = 'any' as const
   override async onConnect () {
     const { rooms } = this.request.query as { rooms?: string }
     for (const room of rooms?.split(',') ?? ['shared']) await this.join(room)

@@ -7,6 +7,7 @@ import { build, untilAsync } from '../helpers/build.js'
 import { OwnRedis } from '../helpers/redis-server.js'
 
 class Member extends WebSocketResource {
+  static convention = 'any' as const
   override async onConnect () {
     const { room } = this.request.query as { room: string }
     await this.join(room)

@@ -1,7 +1,8 @@
 import 'reflect-metadata'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
-import { WebSocketResource } from '../../lib/index.js'
+import { Type } from 'typebox'
+import { message, WebSocketResource } from '../../lib/index.js'
 import { connect, type TestConnection } from '../../lib/testing/index.js'
 import { until, untilAsync } from '../helpers/build.js'
 
@@ -14,6 +15,8 @@ import { until, untilAsync } from '../helpers/build.js'
 export type ClusterFactory = (t: Test, nodes: number) => Promise<FastifyInstance[]>
 
 class Member extends WebSocketResource {
+  static schema = message('leave', Type.String())
+
   override async onConnect () {
     const { rooms, user, label } = this.request.query as { rooms?: string, user?: string, label?: string }
     for (const room of rooms?.split(',') ?? []) await this.join(room)

@@ -99,6 +99,7 @@ t.test('authorizeJoin: a refused room is never joined, whether the resource asks
   const faults = watchProcess(t)
   /** Joins whatever room a client names: the library's authorizeJoin is the only guard. */
   class Lobby extends WebSocketResource {
+    static convention = 'any' as const
     override async onConnect () {
       await this.identify((this.request.query as { user: string }).user)
       this.send({ type: 'welcome', payload: this.connection.id })
@@ -205,6 +206,7 @@ t.test('nothing a client sends reaches a lifecycle method, a helper or another c
   let pings = 0
   const instances: Guarded[] = []
   class Guarded extends WebSocketResource {
+    static convention = 'any' as const
     override onConnect () {
       connects++
       instances.push(this)

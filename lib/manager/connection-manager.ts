@@ -1,22 +1,11 @@
-import type { Backend, BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions } from './backends/backend.js'
-import { checkCloseCode, closeReason, CloseCode } from './connection/close-codes.js'
-import { serialize, type Connection, type ConnectionSettings, type Metrics } from './connection/connection.js'
-import { deliver, deliverOne } from './connection/delivery.js'
-import { ERR_CONNECTION_NOT_FOUND, ERR_JOIN_REFUSED, ERR_OPTION_INVALID } from './errors.js'
-import { Container } from './resources/container.js'
-import { RouteNames } from './routing/route-names.js'
-import { kAdd, kBackend, kLabels, kRemove, kRooms, kRouteNames, kSettings, kUser } from './symbols.js'
-
-/** Options of the broadcast and send methods of `app.ws`. */
-export interface SendOptions {
-  /** Connections (ids or handles) that must not receive the message. */
-  exclude?: string | Connection | Iterable<string | Connection>
-  /**
-   * With the `'wait'` backpressure policy: how long one slow recipient may take to drain.
-   * @default the plugin's `sendTimeoutMs`
-   */
-  timeoutMs?: number
-}
+import type { Backend, ConnectionFilter, ConnectionRef } from '../backends/backend.js'
+import { checkCloseCode, closeReason, CloseCode } from '../connection/close-codes.js'
+import type { Connection, ConnectionSettings, Metrics } from '../connection/connection.js'
+import { ERR_CONNECTION_NOT_FOUND, ERR_JOIN_REFUSED, ERR_OPTION_INVALID } from '../errors.js'
+import { Container } from '../resources/container.js'
+import { RouteNames } from '../routing/route-names.js'
+import { checkName, delivery, encode, type SendOptions } from './send-options.js'
+import { kAdd, kBackend, kLabels, kRemove, kRooms, kRouteNames, kSettings, kUser } from '../symbols.js'
 
 /** Decides whether a connection may join a room (the `authorizeJoin` plugin option). */
 export type JoinAuthorizer = (connection: Connection, room: string) => boolean | Promise<boolean>
@@ -43,13 +32,14 @@ export class ConnectionManager {
   readonly [kBackend]: Backend
   readonly [kSettings]: ConnectionSettings
   readonly [kRouteNames] = new RouteNames()
-  private readonly registry = new Map<string, Connection>()
+  private readonly registry: Map<string, Connection>
   private readonly emptyWaiters = new Set<() => void>()
   private readonly authorizeJoin: JoinAuthorizer | undefined
 
   /** @internal the plugin makes the one manager of an app */
-  constructor (nodeId: string, backend: Backend, settings: ConnectionSettings, authorizeJoin?: JoinAuthorizer) {
+  constructor (nodeId: string, backend: Backend, settings: ConnectionSettings, registry: Map<string, Connection>, authorizeJoin?: JoinAuthorizer) {
     this.nodeId = nodeId
+    this.registry = registry
     this[kBackend] = backend
     this[kSettings] = settings
     this.authorizeJoin = authorizeJoin
@@ -252,64 +242,10 @@ export class ConnectionManager {
     }
   }
 
-  /** What the backend is started with: this node's registry and the delivery functions. */
-  backendContext (log: BackendContext['log']): BackendContext {
-    const settings = this[kSettings]
-    return {
-      nodeId: this.nodeId,
-      log,
-      local: this.registry,
-      deliver: (recipients, frame, options) => deliver(recipients, frame, options.exclude, settings, options.timeoutMs),
-      deliverOne: async (connection, frame, options) => await deliverOne(connection, frame, settings, options.timeoutMs),
-      refOf: (connection) => ({
-        id: connection.id,
-        nodeId: this.nodeId,
-        user: connection.user,
-        labels: [...connection.labels],
-        local: true,
-        send: async (message) => await deliverOne(connection, encode(message), settings),
-        close: async (code, reason) => connection.close(code, reason)
-      }),
-      refFor: (id, nodeId, user, labels) => ({
-        id,
-        nodeId,
-        user,
-        labels,
-        local: false,
-        send: async (message) => await this.sendTo(id, message),
-        close: async (code, reason) => await this.disconnect(id, code, reason)
-      })
-    }
-  }
-
   private localHandle (connection: string | Connection): Connection {
     if (typeof connection !== 'string') return connection
     const found = this.registry.get(connection)
     if (found === undefined) throw new ERR_CONNECTION_NOT_FOUND(connection)
     return found
   }
-}
-
-/** Encodes a message once, for every recipient of a send. */
-export function encode (message: unknown): Buffer {
-  return Buffer.from(serialize(message))
-}
-
-function delivery (options: SendOptions): DeliveryOptions {
-  const exclude = options.exclude
-  if (exclude === undefined) return { timeoutMs: options.timeoutMs }
-  const ids = new Set<string>()
-  if (typeof exclude === 'string') ids.add(exclude)
-  else if (isConnection(exclude)) ids.add(exclude.id)
-  else for (const item of exclude) ids.add(typeof item === 'string' ? item : item.id)
-  return { exclude: ids, timeoutMs: options.timeoutMs }
-}
-
-function isConnection (value: unknown): value is Connection {
-  return typeof (value as Connection).id === 'string' && typeof (value as Connection).send === 'function'
-}
-
-function checkName (what: string, value: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new ERR_OPTION_INVALID(what, `must be a non-empty string, got ${typeof value === 'string' ? '""' : typeof value}`)
-  return value
 }
