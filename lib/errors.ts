@@ -31,6 +31,8 @@ export const ERR_ROUTE_BAD_FACTORY_RESULT = createError<[string]>(
 export const ERR_HANDLER_DUPLICATE_TAG = createError<[string, string, string, string]>(
   'FST_PACHINKO_HANDLER_DUPLICATE_TAG',
   '%s binds the message tag "%s" twice (methods %s and %s); each tag needs exactly one handler per class', 500)
+export const ERR_MESSAGE_INVALID_TAG = createError<[string, string]>(
+  'FST_PACHINKO_MESSAGE_INVALID_TAG', '%s: a message tag must be a non-empty string, got %s', 500, TypeError)
 export const ERR_HANDLER_NOT_METHOD = createError<[string, string]>(
   'FST_PACHINKO_HANDLER_NOT_METHOD', '%s.%s is decorated with @handlesMessage but is not a method', 500, TypeError)
 export const ERR_SCHEMA_NO_DISCRIMINATOR = createError<[string, string, string]>(

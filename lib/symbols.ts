@@ -28,3 +28,5 @@ export const kAdd = Symbol('pachinko.add')
 export const kRemove = Symbol('pachinko.remove')
 /** The named routes, for `urlFor` (ConnectionManager). */
 export const kRouteNames = Symbol('pachinko.routeNames')
+/** On an injected upgrade request (the testing helper): what the route tells the test about itself. */
+export const kUpgradeProbe = Symbol('pachinko.upgradeProbe')

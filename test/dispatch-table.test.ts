@@ -67,9 +67,12 @@ t.test('refuses a bad static concurrency', async (t) => {
 })
 
 t.test('refuses bad decorator and message() arguments immediately', async (t) => {
-  t.throws(() => handlesMessage(''), TypeError)
-  t.throws(() => handlesMessage(5 as never), TypeError)
-  t.throws(() => message(''), TypeError)
+  const invalidTag = { code: 'FST_PACHINKO_MESSAGE_INVALID_TAG' }
+  t.throws(() => handlesMessage(''), invalidTag)
+  t.throws(() => handlesMessage(5 as never), invalidTag)
+  t.throws(() => message(''), invalidTag)
+  t.throws(() => message(null as never), invalidTag)
+  t.throws(() => message('a', 5 as never), { code: 'FST_PACHINKO_OPTION_INVALID' })
 })
 
 t.test('binds on<Tag> methods only for tags the static schema declares: helpers are not reachable', async (t) => {

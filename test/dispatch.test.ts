@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import t from 'tap'
 import { Type, type Static } from 'typebox'
-import { WebSocketResource, handlesMessage, message } from '../lib/index.js'
+import { WebSocketResource, handlesMessage, message, messages } from '../lib/index.js'
 import { connect } from '../lib/testing/index.js'
 import { build } from './helpers/build.js'
 
@@ -151,6 +151,30 @@ t.test('reads the tag from a configured discriminator', async (t) => {
   kind.send({ kind: 'nope' })
   const unknown = await kind.expect('error')
   t.equal(unknown.error.code, 'UNKNOWN_TYPE', 'error frames carry the route\'s discriminator')
+})
+
+t.test('works end to end with another discriminator: message schemas, validation, error frames and the testing helper', async (t) => {
+  const kindMessage = messages({ discriminator: 'kind' })
+  const Say = kindMessage('say', { text: Type.String() })
+  const Shout = message('shout', { text: Type.String() }, { discriminator: 'kind' })
+  class Talk extends WebSocketResource {
+    static schema = Type.Union([Say, Shout])
+    onSay (msg: Static<typeof Say>) { this.send({ kind: 'said', payload: msg.payload.text }) }
+    @handlesMessage('shout')
+    loud (msg: Static<typeof Shout>) { this.send({ kind: 'said', payload: msg.payload.text.toUpperCase() }) }
+  }
+  const app = await build(t, { discriminator: 'kind' })
+  app.addWebSocketRoute('/talk', Talk)
+  const client = await connect(app, '/talk')
+  client.send({ kind: 'say', payload: { text: 'hi' } })
+  t.equal((await client.expect('said')).payload, 'hi', 'expect() reads the route\'s discriminator by default')
+  client.send({ kind: 'shout', payload: { text: 'hi' } })
+  t.equal((await client.expect('said')).payload, 'HI')
+  client.send({ kind: 'say', payload: { text: 1 } })
+  t.match((await client.expect('error')).error, { code: 'VALIDATION', tag: 'say' })
+  t.equal(client.trace.filter((e) => e.direction === 'in').every((e) => 'kind' in (e.data as object)), true, 'error frames carry kind')
+  class TypedForType extends WebSocketResource { static schema = message('say') }
+  t.throws(() => app.addWebSocketRoute('/typed', TypedForType), { code: 'FST_PACHINKO_SCHEMA_NO_DISCRIMINATOR' }, 'a schema built for `type` does not fit a `kind` route')
 })
 
 t.test('never dispatches lifecycle methods, base helpers or Object.prototype members by tag', async (t) => {

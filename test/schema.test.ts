@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Type } from 'typebox'
-import { message } from '../lib/index.js'
+import { message, messages } from '../lib/index.js'
 import { compileMessageSchema, discriminatorLiteral, strictSchema, unionMembers } from '../lib/messages/schema.js'
 
 t.test('message() builds { type: literal, payload } schemas', async (t) => {
@@ -84,4 +84,19 @@ t.test('strict mode keeps unions inside intersections working', async (t) => {
   t.ok(strict.check({ type: 'x', a: 'y' }))
   t.ok(strict.check({ type: 'x', b: 1 }))
   t.notOk(strict.check({ type: 'x', a: 'y', z: 1 }))
+})
+
+t.test('message() and messages() build schemas for another discriminator', async (t) => {
+  const say = message('say', { text: Type.String() }, { discriminator: 'kind' })
+  t.same(JSON.parse(JSON.stringify(say)).properties.kind, { type: 'string', const: 'say' })
+  t.same(JSON.parse(JSON.stringify(say)).required, ['kind', 'payload'])
+  t.same(JSON.parse(JSON.stringify(message('ping', undefined, { discriminator: 'op' }))), { type: 'object', required: ['op'], properties: { op: { type: 'string', const: 'ping' } } })
+  const kind = messages({ discriminator: 'kind' })
+  t.equal(discriminatorLiteral(kind('a'), 'kind'), 'a')
+  t.equal(discriminatorLiteral(kind('b', { n: Type.Number() }), 'kind'), 'b')
+  for (const bad of ['', 'payload', 5, null, undefined]) {
+    t.throws(() => messages({ discriminator: bad as string }), { code: 'FST_PACHINKO_OPTION_INVALID' }, String(bad))
+    t.throws(() => message('a', undefined, { discriminator: bad as string }), { code: 'FST_PACHINKO_OPTION_INVALID' }, String(bad))
+  }
+  t.throws(() => messages(null as never), { code: 'FST_PACHINKO_OPTION_INVALID' })
 })

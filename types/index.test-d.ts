@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { expectAssignable, expectError, expectType } from 'tsd'
 import { Type, type Static } from 'typebox'
 import pachinko, {
-  ConnectionManager, WebSocketResource, handlesMessage, message,
+  ConnectionManager, WebSocketResource, handlesMessage, message, messages,
   type Connection, type ConnectionRef, type PachinkoOptions
 } from '../dist/lib/index.js'
 import { connect, type ErrorFrame, type Frame, type TestConnection } from '../dist/lib/testing/index.js'
@@ -14,6 +14,17 @@ type SendMessage = Static<typeof SendMessage>
 // message() builds the { type, payload } shape
 expectType<{ type: 'sendMessage', payload: { text: string } }>({} as SendMessage)
 expectType<{ type: 'ping' }>({} as Static<ReturnType<typeof message<'ping'>>>)
+
+// another discriminator types the same way
+const Say = message('say', { text: Type.String() }, { discriminator: 'kind' })
+expectType<{ kind: 'say', payload: { text: string } }>({} as Static<typeof Say>)
+expectType<'say'>(Say.properties.kind.const)
+const kindMessage = messages({ discriminator: 'op' })
+expectType<{ op: 'ping' }>({} as Static<ReturnType<typeof kindMessage<'ping'>>>)
+const AddOp = kindMessage('add', { n: Type.Number() })
+expectType<{ op: 'add', payload: { n: number } }>({} as Static<typeof AddOp>)
+expectType<'add'>(AddOp.properties.op.const)
+expectError(message('say', { text: Type.String() }, { discriminator: 5 }))
 
 // the plugin's decorators exist on FastifyInstance
 const app = Fastify()

@@ -1,3 +1,4 @@
+import { ERR_OPTION_INVALID } from '../errors.js'
 import { parseFrame, type ProtoAction } from './json-frame.js'
 import type { HandlerEntry, DispatchTable } from './dispatch-table.js'
 import type { UnhandledFrame, WebSocketResource } from '../resources/resource.js'
@@ -105,7 +106,7 @@ async function invokeWithHooks (
 
 /** The handler for a message a beforeMessage hook replaced, found again by its tag. */
 function redispatch (table: DispatchTable, replaced: unknown, config: FrameConfig): HandlerEntry {
-  if (replaced === null || typeof replaced !== 'object') throw new TypeError('a beforeMessage hook replaced the message with something that is not an object')
+  if (replaced === null || typeof replaced !== 'object') throw new ERR_OPTION_INVALID('ctx.message', 'a beforeMessage hook must replace the message with an object')
   const tag = (replaced as Record<string, unknown>)[config.discriminator]
   const found = typeof tag === 'string' ? table.lookup(tag) : undefined
   if (found === undefined) throw new ClientError(WireErrorCode.UNKNOWN_TYPE, `no handler for "${String(tag).slice(0, MAX_ECHOED_TAG)}"`)

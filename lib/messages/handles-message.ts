@@ -1,5 +1,6 @@
 import 'reflect-metadata'
 import type { Static, TSchema } from 'typebox'
+import { ERR_MESSAGE_INVALID_TAG } from '../errors.js'
 import { HANDLERS_KEY } from '../metadata-keys.js'
 
 /** Options of `@handlesMessage`. */
@@ -38,7 +39,7 @@ export type TypedHandlerDecorator<M> = <T extends (message: M) => unknown> (
 export function handlesMessage<S extends TSchema> (tag: string, schema: S, options?: HandlerOptions): TypedHandlerDecorator<Static<S>>
 export function handlesMessage (tag: string, options?: HandlerOptions): MethodDecorator
 export function handlesMessage (tag: string, schemaOrOptions?: TSchema | HandlerOptions, maybeOptions?: HandlerOptions): MethodDecorator {
-  if (typeof tag !== 'string' || tag.length === 0) throw new TypeError('@handlesMessage(tag): tag must be a non-empty string')
+  if (typeof tag !== 'string' || tag.length === 0) throw new ERR_MESSAGE_INVALID_TAG('@handlesMessage(tag)', typeof tag === 'string' ? '""' : typeof tag)
   const isOptions = schemaOrOptions !== undefined && isHandlerOptions(schemaOrOptions)
   const schema = isOptions ? undefined : schemaOrOptions as TSchema | undefined
   const options = isOptions ? schemaOrOptions as HandlerOptions : maybeOptions

@@ -1,5 +1,6 @@
 import { Type, type TLiteral, type TObject, type TProperties, type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
+import { ERR_MESSAGE_INVALID_TAG, ERR_OPTION_INVALID } from '../errors.js'
 import type { ValidationIssue } from './wire-errors.js'
 
 /** The field that carries a message's tag unless the plugin or route says otherwise. */
@@ -7,25 +8,68 @@ export const DEFAULT_DISCRIMINATOR = 'type'
 
 type PayloadSchema<P> = P extends { '~kind': string } ? P : P extends TProperties ? TObject<P> : never
 
-/** The schema `message(tag, payload)` builds: `{ type: tag, payload }`. */
-export type TMessage<Tag extends string, Payload extends TSchema> = TObject<{ type: TLiteral<Tag>, payload: Payload }>
+/** The schema `message(tag, payload)` builds: `{ type: tag, payload }` (or the discriminator you name instead of `type`). */
+export type TMessage<Tag extends string, Payload extends TSchema, D extends string = 'type'> = TObject<{ [K in D]: TLiteral<Tag> } & { payload: Payload }>
 
 /** The schema `message(tag)` builds for a message without payload. */
-export type TEmptyMessage<Tag extends string> = TObject<{ type: TLiteral<Tag> }>
+export type TEmptyMessage<Tag extends string, D extends string = 'type'> = TObject<{ [K in D]: TLiteral<Tag> }>
+
+/** Options of `message()` and `messages()`. */
+export interface MessageOptions<D extends string> {
+  /**
+   * The field that carries the tag; use the same as the plugin's or route's `discriminator`.
+   * @default 'type'
+   */
+  discriminator: D
+}
+
+/** `message` bound to one discriminator: what `messages({ discriminator })` returns. */
+export interface MessageFactory<D extends string> {
+  <Tag extends string> (tag: Tag): TEmptyMessage<Tag, D>
+  <Tag extends string, P extends TSchema | TProperties> (tag: Tag, payload: P): TMessage<Tag, PayloadSchema<P>, D>
+}
 
 /**
  * Builds a message schema `{ type: Literal(tag), payload }`. `payload` is a TypeBox
  * schema or the properties of an object schema; without it the message is just
- * its tag (under strict validation, any other field is then refused).
+ * its tag (under strict validation, any other field is then refused). With a
+ * route or plugin `discriminator` other than `type`, pass it here (or build
+ * every schema with `messages({ discriminator })`).
  * @example const SendMessage = message('sendMessage', { text: Type.String({ maxLength: 2000 }) })
  */
 export function message<Tag extends string> (tag: Tag): TEmptyMessage<Tag>
 export function message<Tag extends string, P extends TSchema | TProperties> (tag: Tag, payload: P): TMessage<Tag, PayloadSchema<P>>
-export function message (tag: string, payload?: TSchema | TProperties): TSchema {
-  if (typeof tag !== 'string' || tag.length === 0) throw new TypeError('message(tag): tag must be a non-empty string')
-  if (payload === undefined) return Type.Object({ type: Type.Literal(tag) })
+export function message<Tag extends string, D extends string> (tag: Tag, payload: undefined, options: MessageOptions<D>): TEmptyMessage<Tag, D>
+export function message<Tag extends string, P extends TSchema | TProperties, D extends string> (tag: Tag, payload: P, options: MessageOptions<D>): TMessage<Tag, PayloadSchema<P>, D>
+export function message (tag: string, payload?: TSchema | TProperties, options?: MessageOptions<string>): TSchema {
+  const discriminator = options === undefined ? DEFAULT_DISCRIMINATOR : checkDiscriminator(options)
+  if (typeof tag !== 'string' || tag.length === 0) throw new ERR_MESSAGE_INVALID_TAG('message(tag)', describe(tag))
+  const literal = { [discriminator]: Type.Literal(tag) }
+  if (payload === undefined) return Type.Object(literal)
+  if (payload === null || typeof payload !== 'object') throw new ERR_OPTION_INVALID('message(tag, payload)', `payload must be a TypeBox schema or an object of properties, got ${describe(payload)}`)
   const payloadSchema = isSchema(payload) ? payload : Type.Object(payload as TProperties)
-  return Type.Object({ type: Type.Literal(tag), payload: payloadSchema })
+  return Type.Object({ ...literal, payload: payloadSchema })
+}
+
+/**
+ * `message()` for a discriminator other than `type`, so every schema of a route agrees with it.
+ * @example const message = messages({ discriminator: 'kind' }); const Say = message('say', { text: Type.String() })
+ */
+export function messages<D extends string> (options: MessageOptions<D>): MessageFactory<D> {
+  checkDiscriminator(options)
+  return ((tag: string, payload?: TSchema | TProperties) => message(tag, payload as TSchema, options)) as MessageFactory<D>
+}
+
+function checkDiscriminator (options: MessageOptions<string>): string {
+  const discriminator = (options as Partial<MessageOptions<string>> | null)?.discriminator
+  if (typeof discriminator !== 'string' || discriminator.length === 0 || discriminator === 'payload') {
+    throw new ERR_OPTION_INVALID('discriminator', `must be a non-empty string other than "payload", got ${describe(discriminator)}`)
+  }
+  return discriminator
+}
+
+function describe (value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : typeof value
 }
 
 function isSchema (value: object): value is TSchema {

@@ -8,7 +8,7 @@ import type { ConnectionManager } from '../manager/connection-manager.js'
 import { dispatchTableOf, type DispatchTable } from '../messages/dispatch-table.js'
 import { buildChain, buildPlain, type Level, type ResourceClass, type ResourceFactoryOption } from '../resources/resource-builder.js'
 import { connectionLog, WebSocketResource } from '../resources/resource.js'
-import { kAdd, kRemove, kSettings } from '../symbols.js'
+import { kAdd, kRemove, kSettings, kUpgradeProbe } from '../symbols.js'
 import { Session, type ConnectOutcome, type SessionContext, type SessionHost } from '../connection/session.js'
 
 /** Hooks by event, as lists. */
@@ -27,6 +27,11 @@ export interface RouteSpec {
   /** The hooks of the plugin and the encapsulation context the route was declared in, read at first use. */
   readonly contextHooks: () => HookTier[]
   readonly resourceFactory: ResourceFactoryOption | undefined
+}
+
+/** What a route tells a test client that connected through `fastify-pachinko/testing`. */
+export interface UpgradeProbe {
+  discriminator?: string
 }
 
 const classHooks = new WeakMap<object, HookTier>()
@@ -72,6 +77,8 @@ export class RouteRuntime implements SessionHost {
       parent: undefined,
       hooks: undefined
     }
+    const probe = (request.raw as { [kUpgradeProbe]?: UpgradeProbe })[kUpgradeProbe]
+    if (probe !== undefined) probe.discriminator = this.frames.discriminator
     manager[kAdd](connection)
     this.metrics.connectionsOpened++
     const session = new Session(this, context, socket)

@@ -3,7 +3,8 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { ErrorBody } from '../messages/wire-errors.js'
-import { kTransport } from '../symbols.js'
+import type { UpgradeProbe } from '../routing/route-runtime.js'
+import { kTransport, kUpgradeProbe } from '../symbols.js'
 
 /**
  * A received frame: parsed JSON for text frames that hold JSON, the text otherwise, a Buffer for binary frames.
@@ -41,7 +42,7 @@ export interface ConnectOptions {
   query?: Record<string, string | number | boolean>
   /**
    * The field `expect(tag)` reads.
-   * @default 'type'
+   * @default the route's `discriminator` ('type' unless the plugin or route says otherwise)
    */
   discriminator?: string
   /**
@@ -98,7 +99,7 @@ interface Waiter {
  */
 export async function connect<In = Frame> (app: FastifyInstance, path: string, options: ConnectOptions = {}): Promise<TestConnection<In>> {
   await app.ready()
-  const discriminator = options.discriminator ?? 'type'
+  const probe: UpgradeProbe = {}
   const defaultTimeout = options.timeout ?? 2000
   const trace: TraceEntry[] = []
   const inbox: unknown[] = []
@@ -135,7 +136,7 @@ export async function connect<In = Frame> (app: FastifyInstance, path: string, o
 
   let socket: WebSocket
   try {
-    socket = await app.injectWS(withQuery(path, options.query), { headers: options.headers } as never, { onInit })
+    socket = await app.injectWS(withQuery(path, options.query), { headers: options.headers, [kUpgradeProbe]: probe } as never, { onInit })
   } catch (err) {
     const status = /Unexpected server response: (\d+)/.exec((err as Error).message)
     // injectWS rejects only with an HTTP status today; anything else is passed on untouched
@@ -164,6 +165,7 @@ export async function connect<In = Frame> (app: FastifyInstance, path: string, o
     })
   }
 
+  const discriminator = options.discriminator ?? probe.discriminator ?? 'type'
   return {
     socket,
     trace,
