@@ -1,5 +1,6 @@
 import websocket, { type WebsocketPluginOptions } from '@fastify/websocket'
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { WebSocket } from 'ws'
 import type { Backend } from './backends/backend.js'
 import { MemoryBackend } from './backends/memory.js'
 import type { Connection, ConnectionSettings, Metrics } from './connection/connection.js'
@@ -74,9 +75,27 @@ async function useWebsocket (app: FastifyInstance, websocketOptions: WebsocketPl
   await app.register(websocket, {
     ...websocketOptions,
     options: { maxPayload: options.maxPayload, ...websocketOptions?.options },
-    // sessions log socket errors themselves; ws has already started the close with the right code
-    errorHandler: websocketOptions?.errorHandler ?? function onSocketError () {}
+    errorHandler: websocketOptions?.errorHandler ?? onWebsocketError
   })
+}
+
+/**
+ * @fastify/websocket's errorHandler sees two kinds of error: a socket's
+ * 'error' event (the client's doing: a protocol violation, for which ws has
+ * already started the close with the right code, or a network failure), and a
+ * WebSocket route handler that threw (a server fault, e.g. in a plain route of
+ * the user's). The first is logged at debug and left to ws; the second is
+ * logged at error and the socket closed with 1011. Its default terminated
+ * every socket, which turns a 1009 into a 1006.
+ */
+function onWebsocketError (error: Error & { code?: unknown, syscall?: unknown }, socket: WebSocket, request: FastifyRequest): void {
+  const fromClient = (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) || typeof error.syscall === 'string'
+  if (fromClient) {
+    request.log.debug({ err: error }, 'WebSocket socket error')
+    return
+  }
+  request.log.error({ err: error }, 'WebSocket handler failed')
+  socket.close(CloseCode.INTERNAL_ERROR, 'internal server error')
 }
 
 async function closeConnections (manager: ConnectionManager, options: ResolvedOptions, log: FastifyInstance['log']): Promise<void> {

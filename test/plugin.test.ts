@@ -54,7 +54,8 @@ t.test('on a reused @fastify/websocket, shutdown still closes with 1001 and a cl
   await app.register(websocket)
   await app.register(pachinko)
   app.addWebSocketRoute('/tracked', Tracked)
-  app.get('/plain', { websocket: true }, () => {})
+  let plainServer: { _socket: { destroy: () => void } } | undefined
+  app.get('/plain', { websocket: true }, (socket) => { plainServer = socket as never })
 
   const leaving = await connect(app, '/tracked')
   leaving.close()
@@ -64,11 +65,29 @@ t.test('on a reused @fastify/websocket, shutdown still closes with 1001 and a cl
 
   const staying = await connect(app, '/tracked')
   const plain = await app.injectWS('/plain')
-  const plainClosed = new Promise<number>((resolve) => plain.on('close', (code) => resolve(code)))
+  // injectWS's in-memory streams never emit 'close' (README, "Testing — things to know"): finish the server's half as a TCP socket would
+  const plainClosed = new Promise<number>((resolve) => plain.on('close', (code) => { setImmediate(() => plainServer?._socket.destroy()); resolve(code) }))
   await app.close()
   t.same(await staying.closed, { code: 1001, reason: 'server shutting down' })
   t.same(codes, [1005, 1001], 'onDisconnect ran with 1001 before close() resolved')
   t.equal(await plainClosed, 1005, 'the user\'s own WebSocket routes keep their behaviour')
+})
+
+t.test('logs a plain WebSocket route that throws at error and closes it with 1011; client socket errors stay at debug', async (t) => {
+  const app = await build(t, { maxPayload: 64 })
+  app.get('/throws', { websocket: true }, () => { throw new Error('handler bug') })
+  app.get('/rejects', { websocket: true }, async () => { throw new Error('async handler bug') })
+  app.addWebSocketRoute('/r', class extends WebSocketResource {})
+  for (const path of ['/throws', '/rejects']) {
+    const client = await connect(app, path)
+    t.equal((await client.closed).code, 1011, path)
+  }
+  t.same(app.logs.filter((l) => l.level === 50 && l.msg === 'WebSocket handler failed').map((l) => (l.err as Error).message), ['handler bug', 'async handler bug'])
+  const big = await connect(app, '/r')
+  big.sendRaw('x'.repeat(100))
+  t.equal((await big.closed).code, 1009, 'ws keeps the code it chose')
+  t.notOk(app.logs.some((l) => l.level >= 50 && l.msg !== 'WebSocket handler failed'), 'nothing else at error')
+  t.ok(app.logs.some((l) => l.level === 20 && l.msg === 'WebSocket socket error'))
 })
 
 t.test('lowers ws\'s 100 MiB default frame limit on a reused @fastify/websocket', async (t) => {

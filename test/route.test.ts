@@ -80,6 +80,16 @@ t.test('applies route-level hooks, querystring schemas and authorize() before th
   t.equal(await status('/authorize', { 'x-role': 'admin' }), 101)
 })
 
+t.test('authorize fails closed: only true admits', async (t) => {
+  const app = await build(t)
+  const answers: Record<string, unknown> = { undefined, null: null, one: 1, yes: 'yes', object: {}, true: true }
+  app.addWebSocketRoute('/a', Hello, { authorize: ((request: { headers: Record<string, string> }) => answers[request.headers['x-answer']]) as never })
+  for (const key of Object.keys(answers)) {
+    const err = await connect(app, '/a', { headers: { 'x-answer': key } }).catch((e: unknown) => e)
+    t.equal(err instanceof UpgradeRefusedError ? err.statusCode : 101, key === 'true' ? 101 : 403, key)
+  }
+})
+
 t.test('answers a plain GET on a WebSocket route with 404', async (t) => {
   const app = await build(t)
   app.addWebSocketRoute('/ws', Hello)

@@ -2,7 +2,7 @@ import 'reflect-metadata'
 import t, { type Test } from 'tap'
 import { WebSocketResource } from '../lib/index.js'
 import { connect, UpgradeRefusedError, type ErrorFrame } from '../lib/testing/index.js'
-import { build } from './helpers/build.js'
+import { build, until } from './helpers/build.js'
 
 class Chatter extends WebSocketResource {
   static convention = 'any' as const
@@ -89,4 +89,28 @@ t.test('says nothing arrived when nothing did', async (t) => {
   app.addWebSocketRoute('/s', Silent)
   const client = await connect(app, '/s')
   await t.rejects(client.receive({ timeout: 5 }), /no frame within 5 ms; received: nothing/)
+})
+
+t.test('finishes the in-memory streams of closed connections, with or without ws client tracking, plain routes included', async (t) => {
+  for (const clientTracking of [true, false]) {
+    const app = await build(t, { websocket: { options: { clientTracking } } })
+    app.addWebSocketRoute('/c', Chatter)
+    let plainClosed: Promise<unknown> | undefined
+    app.get('/plain', { websocket: true }, (socket) => {
+      plainClosed = new Promise((resolve) => socket.on('close', resolve))
+      socket.on('message', () => socket.close(4002))
+    })
+    const client = await connect(app, '/c')
+    await client.expect('hello')
+    client.send({ type: 'bye' })
+    t.equal((await client.closed).code, 4000)
+    await until(() => app.ws.size === 0, 2000, 'the server side to see the close')
+    if (clientTracking) {
+      const plain = await connect(app, '/plain')
+      plain.send('x')
+      t.equal((await plain.closed).code, 4002)
+      await plainClosed
+      t.pass('the plain route\'s server socket closed too')
+    }
+  }
 })

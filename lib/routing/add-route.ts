@@ -31,8 +31,8 @@ export interface WebSocketRouteBaseOptions extends UpgradeRouteOptions {
    */
   strict?: boolean
   /**
-   * Decides before the upgrade: false answers HTTP 403, a thrown error with a
-   * `statusCode` answers that status; the socket is never opened.
+   * Decides before the upgrade: only `true` admits; anything else answers HTTP
+   * 403, a thrown error with a `statusCode` answers that status; the socket is never opened.
    */
   authorize?: (request: FastifyRequest) => boolean | Promise<boolean>
   /** WebSocket hooks of this route (between the context's and the resource's). */
@@ -154,7 +154,8 @@ function describe (value: unknown): string {
 
 function authorizeHook (authorize: (request: FastifyRequest) => boolean | Promise<boolean>): preValidationAsyncHookHandler {
   return async function authorizeUpgrade (request, reply) {
-    if (await authorize(request) === false) {
+    // fails closed, like authorizeJoin: only `true` admits (an undefined from a forgotten return refuses)
+    if (await authorize(request) !== true) {
       return await reply.code(HTTP_FORBIDDEN).send({ statusCode: HTTP_FORBIDDEN, error: 'Forbidden', message: 'connection not authorized' })
     }
   }

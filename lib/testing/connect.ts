@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { ErrorBody } from '../messages/wire-errors.js'
 import type { UpgradeProbe } from '../routing/route-runtime.js'
-import { kTransport, kUpgradeProbe } from '../symbols.js'
+import { kUpgradeProbe } from '../symbols.js'
 
 /**
  * A received frame: parsed JSON for text frames that hold JSON, the text otherwise, a Buffer for binary frames.
@@ -199,9 +199,12 @@ export async function connect<In = Frame> (app: FastifyInstance, path: string, o
  * those half-dead streams makes in-process tests see what production sees.
  */
 function finishServerSockets (app: FastifyInstance): void {
-  for (const connection of app.ws.local()) {
+  // every server-side socket of the app, the plain WebSocket routes' too (ws tracks them unless told not to)
+  const tracked = app.websocketServer.clients as Set<WebSocket> | undefined
+  const sockets = new Set([...(tracked ?? []), ...[...app.ws.local()].map((connection) => connection.socket)])
+  for (const socket of sockets) {
     // duplexify is built on readable-stream 3, which predates `readableEnded`/`writableFinished`
-    const stream = connection[kTransport] as Duplex & { _readableState: { endEmitted: boolean }, _writableState: { finished: boolean } }
+    const stream = (socket as unknown as { _socket: Duplex & { _readableState: { endEmitted: boolean }, _writableState: { finished: boolean } } })._socket
     if (stream._readableState.endEmitted && stream._writableState.finished && !stream.destroyed) stream.destroy()
   }
 }
