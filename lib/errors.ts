@@ -76,6 +76,8 @@ export const ERR_DI_MISSING_SERVICE = createError<[string, string]>(
 export const ERR_DI_UNTYPED_PARAMETER = createError<[number, string]>(
   'FST_PACHINKO_DI_UNTYPED_PARAMETER',
   'Constructor parameter #%d of %s is not covered by the route args and has no injectable type; pass it in args, mark the class @injectable(), or use @inject(token)', 500, TypeError)
+export const ERR_DI_CYCLE = createError<[string]>(
+  'FST_PACHINKO_DI_CYCLE', 'Services depend on each other in a cycle: %s; break it with a factory that resolves one of them lazily', 500)
 export const ERR_DI_CAPTIVE = createError<[string]>(
   'FST_PACHINKO_DI_CAPTIVE', '%s is connection-scoped and cannot be resolved outside a connection (from a singleton or a worker)', 500)
 

@@ -189,3 +189,40 @@ t.test('names the connection when a service it asks for at run time is missing, 
   t.equal((await client.closed).code, 1011)
   t.match(app.logs.find((l) => l.level === 50), { err: { message: /not-registered, which a connection needs/ } })
 })
+
+t.test('refuses a string or symbol token registered without a provider', async (t) => {
+  const container = new Container()
+  t.throws(() => container.register('db'), { code: 'FST_PACHINKO_OPTION_INVALID', message: /"provider": db is a string token/ })
+  t.throws(() => container.register(Symbol('cache')), { code: 'FST_PACHINKO_OPTION_INVALID', message: /Symbol\(cache\) is a symbol token/ })
+  t.equal(container.has('db'), false)
+})
+
+t.test('names a dependency cycle with a coded error instead of overflowing the stack or hanging', async (t) => {
+  const container = new Container()
+  container.register('a', async (r) => await r.resolve('b'))
+  container.register('b', async (r) => await r.resolve('c'))
+  container.register('c', async (r) => await r.resolve('a'))
+  container.register('self', async (r) => await r.resolve('self'))
+  await t.rejects(container.resolve('a'), { code: 'FST_PACHINKO_DI_CYCLE', message: /a → b → c → a/ })
+  await t.rejects(container.resolve('self'), { code: 'FST_PACHINKO_DI_CYCLE', message: /self → self/ })
+  const scope = container.scope(new Map())
+  container.register('x', async (r) => await r.resolve('y'), { scope: 'connection' })
+  container.register('y', async (r) => await r.resolve('x'), { scope: 'connection' })
+  await t.rejects(scope.resolve('x'), { code: 'FST_PACHINKO_DI_CYCLE', message: /x → y → x/ })
+  container.register('fine', async (r) => [await r.resolve('leaf'), await r.resolve('leaf')])
+  container.register('leaf', 1)
+  t.same(await container.resolve('fine'), [1, 1], 'the same service twice is not a cycle')
+})
+
+t.test('closes with 1011 and names the cycle when a resource needs services that depend on each other', async (t) => {
+  @injectable()
+  class Ping { constructor (@inject('pong') readonly pong: unknown) {} }
+  @injectable()
+  class Needy extends WebSocketResource { constructor (readonly ping: Ping) { super() } }
+  const app = await build(t)
+  app.ws.container.register(Ping).register('pong', async (r) => await r.resolve(Ping))
+  app.addWebSocketRoute('/needy', Needy)
+  const client = await connect(app, '/needy')
+  t.equal((await client.closed).code, 1011)
+  t.ok(app.logs.some((l) => l.level === 50 && /Ping → pong → Ping/.test((l.err as Error).message)))
+})

@@ -1,6 +1,6 @@
 import 'reflect-metadata'
 import { INJECT_KEY } from '../metadata-keys.js'
-import { ERR_DI_CAPTIVE, ERR_DI_MISSING_SERVICE, ERR_DI_UNTYPED_PARAMETER, ERR_OPTION_INVALID } from '../errors.js'
+import { ERR_DI_CAPTIVE, ERR_DI_CYCLE, ERR_DI_MISSING_SERVICE, ERR_DI_UNTYPED_PARAMETER, ERR_OPTION_INVALID } from '../errors.js'
 
 /** What a service is registered and asked for by: its class, or a string or symbol. */
 export type Token<T = unknown> = (abstract new (...args: never[]) => T) | string | symbol
@@ -29,6 +29,11 @@ interface Registration<T = unknown> {
   dispose: ((value: T) => void | Promise<void>) | undefined
 }
 
+// module-private method keys: how the container and its scopes talk, out of the public surface
+const kResolveIn = Symbol('resolveIn')
+const kResolveAlong = Symbol('resolveAlong')
+const kMake = Symbol('make')
+const kInstance = Symbol('instance')
 const UNTYPED = new Set<unknown>([Object, String, Number, Boolean, Array, Function, Promise, undefined])
 
 /**
@@ -84,6 +89,9 @@ export class Container implements Resolver {
    */
   register<T> (token: Token<T>, provider?: (new (...args: never[]) => T) | ((resolver: Resolver) => T | Promise<T>) | T, options: RegisterOptions<T> = {}): this {
     if (typeof token !== 'function' && typeof token !== 'string' && typeof token !== 'symbol') throw new ERR_OPTION_INVALID('token', 'must be a class, a string or a symbol')
+    if (provider === undefined && typeof token !== 'function') {
+      throw new ERR_OPTION_INVALID('provider', `${tokenName(token)} is a ${typeof token} token: give it a provider (a class, a factory or a value; registerValue for a function)`)
+    }
     const source = provider === undefined ? token : provider
     const kind: Provider<T> = typeof source === 'function'
       ? (isClass(source) ? { kind: 'class', cls: source as new (...args: never[]) => T } : { kind: 'factory', make: source as (resolver: Resolver) => T })
@@ -102,7 +110,7 @@ export class Container implements Resolver {
 
   /** Resolves a singleton (a connection-scoped service needs a connection: see `scope()`). */
   async resolve<T> (token: Token<T>): Promise<T> {
-    return await this.resolveIn(token, undefined) as T
+    return await this[kResolveIn](token, undefined, []) as T
   }
 
   /** A per-connection resolver; `locals` are values only this connection sees (its Connection, for example). */
@@ -134,17 +142,20 @@ export class Container implements Resolver {
     await disposeAll(this.created.splice(0))
   }
 
-  /** @internal */
-  async resolveIn (token: Token, scope: ConnectionScope | undefined): Promise<unknown> {
+  /** Resolves `token` for a scope (none: the app), `path` being the tokens whose construction asked for it. */
+  async [kResolveIn] (token: Token, scope: ConnectionScope | undefined, path: readonly Token[]): Promise<unknown> {
+    if (path.includes(token)) throw new ERR_DI_CYCLE([...path.slice(path.indexOf(token)), token].map(tokenName).join(' → '))
     const registration = this.registrations.get(token)
     if (registration === undefined) throw new ERR_DI_MISSING_SERVICE(tokenName(token), scope === undefined ? 'the app' : 'a connection')
+    const along = [...path, token]
     if (registration.scope === 'connection') {
       if (scope === undefined) throw new ERR_DI_CAPTIVE(tokenName(token))
-      return await scope.instance(token, registration)
+      return await scope[kInstance](token, registration, { resolve: async (next) => await scope[kResolveAlong](next, along) as never })
     }
     let pending = this.singletons.get(token)
     if (pending === undefined) {
-      pending = this.make(registration, this).then((value) => {
+      // a singleton is made from singletons only, whoever asked first
+      pending = this[kMake](registration, { resolve: async (next) => await this[kResolveIn](next, undefined, along) as never }).then((value) => {
         this.created.push([value, registration])
         return value
       })
@@ -154,8 +165,7 @@ export class Container implements Resolver {
     return await pending
   }
 
-  /** @internal */
-  async make (registration: Registration, resolver: Resolver): Promise<unknown> {
+  async [kMake] (registration: Registration, resolver: Resolver): Promise<unknown> {
     const { provider } = registration
     if (provider.kind === 'value') return provider.value
     if (provider.kind === 'factory') return await provider.make(resolver)
@@ -179,15 +189,18 @@ export class ConnectionScope implements Resolver {
   constructor (private readonly container: Container, private readonly locals: Map<Token, unknown>) {}
 
   async resolve<T> (token: Token<T>): Promise<T> {
-    if (this.locals.has(token)) return this.locals.get(token) as T
-    return await this.container.resolveIn(token, this) as T
+    return await this[kResolveAlong](token, []) as T
   }
 
-  /** @internal */
-  async instance (token: Token, registration: Registration): Promise<unknown> {
+  async [kResolveAlong] (token: Token, path: readonly Token[]): Promise<unknown> {
+    if (this.locals.has(token)) return this.locals.get(token)
+    return await this.container[kResolveIn](token, this, path)
+  }
+
+  async [kInstance] (token: Token, registration: Registration, resolver: Resolver): Promise<unknown> {
     let pending = this.instances.get(token)
     if (pending === undefined) {
-      pending = this.container.make(registration, this).then((value) => {
+      pending = this.container[kMake](registration, resolver).then((value) => {
         this.created.push([value, registration])
         return value
       })
