@@ -31,6 +31,9 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
     userWebsocket: app.hasDecorator('websocketServer')
   }
   if (opts.authorizeJoin !== undefined && typeof opts.authorizeJoin !== 'function') throw new ERR_OPTION_INVALID('authorizeJoin', 'must be a function')
+  // every option is checked before backend.start(), so a bad one never opens a connection to Redis
+  if (opts.resourceFactory !== undefined && typeof opts.resourceFactory !== 'function') throw new ERR_OPTION_INVALID('resourceFactory', 'must be a function')
+  const hooks = normalizeHooks(opts.hooks, 'hooks')
   const manager = new ConnectionManager(createNodeId(), backend, settings, opts.authorizeJoin)
 
   // added before @fastify/websocket's own preClose when we register it, so connections get 1001 and their onDisconnect first
@@ -57,9 +60,8 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
   manager.container.registerValue(ConnectionManager, manager)
   app.addHook('onClose', async () => await manager.container.dispose().catch((err: unknown) => log.error({ err }, 'disposing services failed')))
 
-  if (opts.resourceFactory !== undefined && typeof opts.resourceFactory !== 'function') throw new ERR_OPTION_INVALID('resourceFactory', 'must be a function')
   const state = new PluginState(manager, options, opts.resourceFactory)
-  addContextHooks(app, normalizeHooks(opts.hooks, 'hooks'))
+  addContextHooks(app, hooks)
   app.addHook('onReady', async () => { state.ready = true })
   app.decorate('ws', manager)
   app.decorate(kState as unknown as string, state)
