@@ -18,7 +18,7 @@ async function tripwire (t: Test): Promise<{ url: string, connections: () => num
 const invalid = (option: string, message: RegExp) => ({ code: 'FST_PACHINKO_OPTION_INVALID', message: new RegExp(`"${option}": .*${message.source}`) })
 
 t.test('refuses a heartbeat that would be a hot loop, naming heartbeatMs and the floor', async (t) => {
-  for (const heartbeatMs of [0, 1, 19, -5, 1.5, Number.NaN, Infinity, 2 ** 31, '5000', null]) {
+  for (const heartbeatMs of [0, 1, 19, -5, 1.5, Number.NaN, Infinity, 2 ** 31, '5000', null, true, 5000n, () => 5000, { ms: 5000 }]) {
     t.throws(() => redisBackend({ url: REDIS_URL, heartbeatMs: heartbeatMs as number }), invalid('heartbeatMs', /integer from 20 to 2147483647/), `heartbeatMs ${String(heartbeatMs)}`)
   }
   t.ok(redisBackend({ url: REDIS_URL, heartbeatMs: 20 }) instanceof ClusterBackend, '20 ms is the floor')
