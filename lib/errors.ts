@@ -68,6 +68,9 @@ export const ERR_BACKEND_CONNECT = createError<[string, string, string, { cause:
 export const ERR_BACKEND_UNAVAILABLE = createError<[string, string, { cause: unknown }?]>(
   'FST_PACHINKO_BACKEND_UNAVAILABLE',
   'The %s backend is unavailable (%s): local delivery goes on, cross-node operations fail until it reconnects', 503)
+export const ERR_BACKEND_DEPENDENCY_MISSING = createError<[string, string, string, string, { cause: unknown }?]>(
+  'FST_PACHINKO_BACKEND_DEPENDENCY_MISSING',
+  'The %s backend needs the package "%s", which cannot be loaded (%s); install it: npm install %s', 500)
 
 // dependency injection
 export const ERR_DI_MISSING_SERVICE = createError<[string, string]>(

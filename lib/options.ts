@@ -1,4 +1,4 @@
-import type { WebsocketPluginOptions } from '@fastify/websocket'
+import type { WebsocketOptions as WebsocketPluginOptions } from './websocket-options.js'
 import type { Backend } from './backends/backend.js'
 import type { BackpressurePolicy } from './connection/connection.js'
 import { ERR_OPTION_INVALID } from './errors.js'

@@ -13,9 +13,10 @@ t.test('pins the public runtime exports', async (t) => {
   t.same(Object.keys(testing).sort(), ['Bus', 'UpgradeRefusedError', 'connect', 'createBus'])
 })
 
-t.test('exposes exactly "." and "./testing" from package.json', async (t) => {
+t.test('exposes exactly ".", "./testing" and "./package.json" from package.json', async (t) => {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-  t.same(Object.keys(pkg.exports), ['.', './testing'])
+  t.same(Object.keys(pkg.exports), ['.', './testing', './package.json'])
+  t.equal(pkg.exports['./package.json'], './package.json')
   t.equal(pkg.type, 'module')
   t.equal(pkg.license, 'ISC')
 })

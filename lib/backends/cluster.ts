@@ -2,26 +2,15 @@ import { CloseCode, isValidCloseCode } from '../connection/close-codes.js'
 import type { Connection } from '../connection/connection.js'
 import { settleAll } from '../connection/delivery.js'
 import { nodeOf } from '../connection/ids.js'
-import { ERR_BACKEND_CONNECT, ERR_BACKEND_UNAVAILABLE, ERR_CONNECTION_NOT_FOUND } from '../errors.js'
+import { ERR_BACKEND_CONNECT, ERR_BACKEND_DEPENDENCY_MISSING, ERR_BACKEND_UNAVAILABLE, ERR_CONNECTION_NOT_FOUND } from '../errors.js'
 import type { BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions, Target } from './backend.js'
+import { clusterTiming, type ClusterOptions } from './cluster-options.js'
 import { NodePresence } from './cluster-presence.js'
 import type { ClusterTransport, ConnectionRecord } from './cluster-transport.js'
 import { seal, unseal, type EnvelopeHeader } from './envelope.js'
 import { MemoryBackend } from './memory.js'
 
-/** Timing of a clustered backend. */
-export interface ClusterOptions {
-  /**
-   * How often this node refreshes its presence.
-   * @default 5000
-   */
-  heartbeatMs?: number
-  /**
-   * How long after its last heartbeat a silent node stops counting.
-   * @default 3 × heartbeatMs
-   */
-  ttlMs?: number
-}
+export type { ClusterOptions } from './cluster-options.js'
 
 const ALL = 'all'
 const room = (name: string): string => `room:${name}`
@@ -45,8 +34,9 @@ export class ClusterBackend extends MemoryBackend {
   constructor (private readonly transport: ClusterTransport, name: string, options: ClusterOptions = {}) {
     super()
     this.name = name
-    this.heartbeatMs = options.heartbeatMs ?? 5000
-    this.ttlMs = options.ttlMs ?? 3 * this.heartbeatMs
+    const timing = clusterTiming(options)
+    this.heartbeatMs = timing.heartbeatMs
+    this.ttlMs = timing.ttlMs
   }
 
   override async start (context: BackendContext): Promise<void> {
@@ -68,6 +58,7 @@ export class ClusterBackend extends MemoryBackend {
       await this.transport.heartbeat(context.nodeId, this.ttlMs)
     } catch (err) {
       await this.transport.close()
+      if (err instanceof ERR_BACKEND_DEPENDENCY_MISSING) throw err
       throw new ERR_BACKEND_CONNECT(this.name, this.transport.description, (err as Error).message, { cause: err })
     }
     this.presence.start()

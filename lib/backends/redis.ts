@@ -1,32 +1,80 @@
-import type { Redis, RedisOptions } from 'ioredis'
-import { ERR_OPTION_INVALID } from '../errors.js'
-import { ClusterBackend, type ClusterOptions } from './cluster.js'
+// types only: the published declarations name none of them, and ioredis is loaded when a Redis backend starts
+import type { Redis } from 'ioredis'
+import { ERR_BACKEND_DEPENDENCY_MISSING, ERR_OPTION_INVALID } from '../errors.js'
+import { ClusterBackend } from './cluster.js'
+import { describeValue, type ClusterOptions } from './cluster-options.js'
 import type { ClusterTransport, ConnectionRecord, NodeState, NodeStateUpdate } from './cluster-transport.js'
+
+/**
+ * An ioredis client (`new Redis(…)`), as far as `redisBackend({ client })` uses
+ * it: a template it `duplicate()`s. Declared here so the types need no ioredis.
+ */
+export interface RedisClientLike {
+  /** Makes a new client with this one's settings (and the overrides given). */
+  duplicate (override?: object): unknown
+  /** Adds a Lua command; its presence tells an ioredis client from another library's. */
+  defineCommand (name: string, definition: { lua: string, numberOfKeys?: number }): void
+}
 
 /** Options of `redisBackend()`. */
 export interface RedisBackendOptions extends ClusterOptions {
-  /** Where to connect (`redis://…`); the backend creates, owns and quits its clients. */
+  /** Where to connect (`redis://…`, `rediss://…`); give this or `client`. */
   url?: string
-  /** A client of yours to publish with; the backend duplicates it to subscribe, and quits only the duplicate. */
-  client?: Redis
   /**
-   * Prefix of every key and channel, so apps (or tests) can share one Redis.
+   * An ioredis client of yours, as a template: the backend connects with two
+   * `duplicate()`s of it and quits them on close; yours is never used, changed or quit.
+   */
+  client?: RedisClientLike
+  /**
+   * Prefix of every key and channel, so apps (or tests) can share one Redis: a non-empty string without spaces.
    * @default 'pachinko'
    */
   prefix?: string
-  /** Extra ioredis options for clients the backend creates from `url`. */
-  redisOptions?: RedisOptions
+  /** Extra ioredis `RedisOptions` (`password`, `tls`, `db`, …) for the backend's clients. */
+  redisOptions?: object
+}
+
+/** What the transport needs, once checked. */
+interface TransportOptions {
+  url: string | undefined
+  client: RedisClientLike | undefined
+  prefix: string
+  redisOptions: object | undefined
 }
 
 /**
  * The Redis backend: rooms and fan-out across processes and machines over
- * Redis pub/sub (ioredis), cluster-wide membership kept in Redis with heartbeats.
+ * Redis pub/sub (ioredis, an optional peer dependency: `npm install ioredis`),
+ * cluster-wide membership kept in Redis with heartbeats. Options are checked
+ * here, before anything connects.
  * @example await app.register(pachinko, { backend: redisBackend({ url: process.env.REDIS_URL }) })
  */
 export function redisBackend (options: RedisBackendOptions): ClusterBackend {
-  if (options?.client === undefined && typeof options?.url !== 'string') throw new ERR_OPTION_INVALID('redisBackend', 'needs { url } or { client }')
-  const { heartbeatMs, ttlMs, ...transport } = options
-  return new ClusterBackend(new RedisTransport(transport), 'redis', { heartbeatMs, ttlMs })
+  if (options === null || typeof options !== 'object') throw new ERR_OPTION_INVALID('redisBackend', `takes an options object ({ url } or { client }), got ${describeValue(options)}`)
+  const { heartbeatMs, ttlMs, url, client, prefix = 'pachinko', redisOptions } = options
+  if (url !== undefined && (typeof url !== 'string' || url === '')) throw new ERR_OPTION_INVALID('url', `must be a Redis URL string (redis://host:port), got ${describeValue(url)}`)
+  if (client !== undefined && !isIoredisClient(client)) throw new ERR_OPTION_INVALID('client', `must be an ioredis client (new Redis(…)), with duplicate() and defineCommand(); got ${describeValue(client)}`)
+  if (url === undefined && client === undefined) throw new ERR_OPTION_INVALID('redisBackend', 'needs { url } or { client }')
+  if (url !== undefined && client !== undefined) throw new ERR_OPTION_INVALID('redisBackend', 'takes { url } or { client }, not both')
+  if (typeof prefix !== 'string' || prefix === '' || /\s/.test(prefix)) throw new ERR_OPTION_INVALID('prefix', `must be a non-empty string without spaces, got ${describeValue(prefix)}`)
+  if (redisOptions !== undefined && (redisOptions === null || typeof redisOptions !== 'object' || Array.isArray(redisOptions))) {
+    throw new ERR_OPTION_INVALID('redisOptions', `must be an object of ioredis options, got ${describeValue(redisOptions)}`)
+  }
+  return new ClusterBackend(new RedisTransport({ url, client, prefix, redisOptions }), 'redis', { heartbeatMs, ttlMs })
+}
+
+function isIoredisClient (client: unknown): client is RedisClientLike {
+  const candidate = client as Partial<Record<keyof RedisClientLike, unknown>> | null
+  return typeof candidate === 'object' && candidate !== null && typeof candidate.duplicate === 'function' && typeof candidate.defineCommand === 'function'
+}
+
+/** Loads the optional peer dependency, or says how to install it. */
+async function loadIoredis (): Promise<{ Redis: typeof Redis }> {
+  try {
+    return await import('ioredis')
+  } catch (err) {
+    throw new ERR_BACKEND_DEPENDENCY_MISSING('redis', 'ioredis', (err as Error).message, 'ioredis', { cause: err })
+  }
 }
 
 const HEARTBEAT = `
@@ -55,12 +103,16 @@ type ScriptedRedis = Redis & {
   pachinkoPublishIf: (c: string, id: string, channel: string, payload: Buffer) => Promise<number>
 }
 
-/** The Redis side of the cluster: two connections (publish + store, subscribe) and a handful of keys per node. */
+/**
+ * The Redis side of the cluster: two connections of its own (publish + store,
+ * subscribe) and a handful of keys per node. A client passed in is only the
+ * template of both, so nothing is ever added to it (listeners, commands).
+ */
 class RedisTransport implements ClusterTransport {
   readonly description: string
+  // set by connect(); close() may come first (a failed start), hence its ?.
   private pub!: ScriptedRedis
   private sub!: Redis
-  private readonly ownsPublisher: boolean
   private readonly prefix: string
   // set by ClusterBackend before connect(), so before any message or status change
   private messageHandler!: (channel: string, payload: Buffer) => void
@@ -68,43 +120,47 @@ class RedisTransport implements ClusterTransport {
   private lastError: Error | undefined
   private usable = false
 
-  constructor (private readonly options: Omit<RedisBackendOptions, 'heartbeatMs' | 'ttlMs'>) {
-    this.prefix = options.prefix ?? 'pachinko'
-    this.ownsPublisher = options.client === undefined
-    this.description = options.client !== undefined ? 'the Redis client passed in' : redact(options.url as string)
+  constructor (private readonly options: TransportOptions) {
+    this.prefix = options.prefix
+    this.description = options.url === undefined ? 'the Redis client passed in' : redact(options.url)
   }
 
   async connect (): Promise<void> {
-    const overrides: RedisOptions = { lazyConnect: true, enableOfflineQueue: false, autoResubscribe: false, maxRetriesPerRequest: 1 }
+    // fail fast while Redis is down (no offline queue); the backend resubscribes itself
+    const settings = { ...this.options.redisOptions, lazyConnect: true, enableOfflineQueue: false, autoResubscribe: false, maxRetriesPerRequest: 1 }
+    let pub: Redis
+    let sub: Redis
     if (this.options.client === undefined) {
-      const { Redis } = await import('ioredis')
-      const retry = { retryStrategy: (times: number) => Math.min(100 * times, 2000), enableAutoPipelining: true, ...this.options.redisOptions, ...overrides }
-      this.pub = new Redis(this.options.url as string, retry) as ScriptedRedis
+      const { Redis } = await loadIoredis()
+      pub = new Redis(this.options.url as string, { retryStrategy: (times: number) => Math.min(100 * times, 2000), enableAutoPipelining: true, ...settings })
+      sub = pub.duplicate()
     } else {
-      this.pub = this.options.client as ScriptedRedis
+      pub = this.options.client.duplicate(settings) as Redis
+      sub = this.options.client.duplicate(settings) as Redis
     }
-    this.sub = this.pub.duplicate(overrides)
-    for (const client of [this.pub, this.sub]) {
+    this.pub = pub as ScriptedRedis
+    this.sub = sub
+    for (const client of [pub, sub]) {
       client.on('error', (err: Error) => { this.lastError = err })
       client.on('close', () => this.changed())
       client.on('ready', () => this.changed())
     }
-    this.pub.defineCommand('pachinkoHeartbeat', { numberOfKeys: 4, lua: HEARTBEAT })
-    this.pub.defineCommand('pachinkoAlive', { numberOfKeys: 1, lua: ALIVE })
-    this.pub.defineCommand('pachinkoPublishIf', { numberOfKeys: 1, lua: PUBLISH_IF_CONNECTION })
-    this.sub.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
+    pub.defineCommand('pachinkoHeartbeat', { numberOfKeys: 4, lua: HEARTBEAT })
+    pub.defineCommand('pachinkoAlive', { numberOfKeys: 1, lua: ALIVE })
+    pub.defineCommand('pachinkoPublishIf', { numberOfKeys: 1, lua: PUBLISH_IF_CONNECTION })
+    sub.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
       this.messageHandler(channel.toString().slice(this.prefix.length + 4), payload)
     })
-    if (this.pub.status === 'wait') await this.pub.connect()
-    await this.sub.connect()
-    await this.pub.ping()
+    await pub.connect()
+    await sub.connect()
+    await pub.ping()
     this.usable = true
   }
 
   async close (): Promise<void> {
     this.usable = false
     this.sub?.disconnect()
-    if (this.ownsPublisher) this.pub?.disconnect()
+    this.pub?.disconnect()
   }
 
   onMessage (handler: (channel: string, payload: Buffer) => void): void {

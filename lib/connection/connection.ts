@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream'
-import type { WebSocket } from 'ws'
+import type { WebSocketLike as WebSocket } from './websocket-like.js'
 import { ERR_MESSAGE_NOT_SERIALIZABLE } from '../errors.js'
 import { kCorked, kLabels, kRooms, kTransport, kUser, kWrite } from '../symbols.js'
 import { checkCloseCode, closeReason, CloseCode } from './close-codes.js'

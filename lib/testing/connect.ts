@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { WebSocket } from 'ws'
+import type { WebSocketLike as WebSocket } from '../connection/websocket-like.js'
 import type { ErrorBody } from '../messages/wire-errors.js'
 import type { UpgradeProbe } from '../routing/route-runtime.js'
 import { kUpgradeProbe } from '../symbols.js'

@@ -1,6 +1,7 @@
 import 'reflect-metadata'
 import Fastify from 'fastify'
 import { fork } from 'node:child_process'
+import { once } from 'node:events'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
@@ -39,17 +40,25 @@ t.test('fails register with a coded error naming the URL when Redis is down at b
   t.notMatch((await app.close().catch((e: Error) => e))?.toString() ?? '', /secret/)
 })
 
-t.test('with a client of yours: duplicates it to subscribe, publishes once per broadcast, and leaves it open', async (t) => {
+t.test('with a client of yours: connects with two duplicates of it, publishes once per broadcast, quits only them', async (t) => {
   if (!await needRedis(t)) return
   const prefix = testPrefix('client')
   const client = new Redis(REDIS_URL)
   t.teardown(() => client.disconnect())
   let publishes = 0
-  const publish = client.publish.bind(client)
-  client.publish = ((...args: Parameters<typeof publish>) => { publishes++; return publish(...args) }) as typeof publish
+  const duplicates: Redis[] = []
+  const duplicate = client.duplicate.bind(client)
+  client.duplicate = ((...args: Parameters<typeof duplicate>) => {
+    const copy = duplicate(...args)
+    const publish = copy.publish.bind(copy)
+    copy.publish = ((...a: Parameters<typeof publish>) => { publishes++; return publish(...a) }) as typeof publish
+    duplicates.push(copy)
+    return copy
+  }) as typeof duplicate
   const app = Fastify()
   await app.register(pachinko, { backend: redisBackend({ client, prefix }) })
   app.addWebSocketRoute('/m', Member)
+  t.equal(duplicates.length, 2, 'one to publish and store, one to subscribe')
   const other = await node(t, prefix)
   const here = await connect(app, '/m')
   await here.expect('welcome')
@@ -60,7 +69,10 @@ t.test('with a client of yours: duplicates it to subscribe, publishes once per b
   await there.expect('news')
   await here.expect('news')
   t.equal(publishes, 1, 'one PUBLISH for a broadcast reaching two nodes')
+  const ended = Promise.all(duplicates.map(async (d) => await once(d, 'end')))
   await app.close()
+  await ended
+  t.pass('its duplicates are closed')
   t.equal(client.status, 'ready', 'the client passed in is still open')
   t.equal(await client.ping(), 'PONG')
 })
