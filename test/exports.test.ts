@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 t.test('pins the public runtime exports', async (t) => {
   t.same(Object.keys(main).sort(), [
     'ClientError', 'CloseCode', 'ClusterBackend', 'Connection', 'ConnectionManager', 'Container', 'HOOK_EVENTS', 'MemoryBackend',
-    'WebSocketResource', 'WireErrorCode', 'default', 'errors', 'handlesMessage', 'inject', 'injectable', 'message', 'pachinko',
+    'WebSocketResource', 'WireErrorCode', 'default', 'errors', 'handlesMessage', 'inject', 'injectable', 'message', 'messages', 'pachinko',
     'redisBackend', 'subroute', 'worker'
   ])
   t.equal(main.default, main.pachinko)

@@ -122,7 +122,6 @@ function declare (
   const levels = [...parents, current]
   const runtime = new RouteRuntime({
     path: fullPath,
-    name,
     levels,
     strict: shared.strict,
     frames: { discriminator: shared.discriminator, protoAction: state.options.onProtoPoisoning },

@@ -18,7 +18,6 @@ export type HookTier = Partial<Record<HookEvent, WebSocketHook[]>>
 export interface RouteSpec {
   /** The full path, prefix included. */
   readonly path: string
-  readonly name: string | undefined
   /** The resources of a connection, outermost first (one unless nested). */
   readonly levels: readonly Level[]
   readonly frames: FrameConfig

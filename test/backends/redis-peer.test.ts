@@ -28,6 +28,7 @@ t.test('without ioredis installed, everything but the Redis backend works', asyn
   t.teardown(() => app.close())
   await app.register(pachinko)
   app.addWebSocketRoute('/ws', class extends (await import('../../lib/index.js')).WebSocketResource {
+    static convention = 'any' as const
     async onPing () { this.send({ type: 'pong' }) }
   })
   const client = await connect(app, '/ws')

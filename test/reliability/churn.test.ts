@@ -29,6 +29,7 @@ function tracker (): Tracked {
 /** A resource class that records itself in `tracked`. */
 function churner (tracked: Tracked) {
   return class Churner extends WebSocketResource {
+    static convention = 'any' as const
     override async onConnect () {
       tracked.connects++
       tracked.resources.push(new WeakRef(this))

@@ -33,6 +33,7 @@ const made: Array<WeakRef<object>> = []
 
 class Target extends WebSocketResource {
   static schema = Type.Union([Say, Ping])
+  static convention = 'any' as const
 
   constructor () {
     super()
