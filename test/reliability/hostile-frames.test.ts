@@ -69,9 +69,10 @@ function strictlyValid (schema: TObject, msg: unknown): boolean {
 
 // ---- the model: README's table, written independently of lib/ ----
 
-const EXACT = new Map<string, TObject>([['say', Say], ['move', Move]])
-/** `on<PascalTag>` handlers, by PascalTag; README: `new-chat-message` / `new_chat_message` → `onNewChatMessage`. */
-const CONVENTION = new Map<string, string>([['Ping', 'ping'], ['Echo', 'echo'], ['Boom', 'boom']])
+/** Decorated tags, and `on<Tag>` methods of tags the static schema declares: README, exactly that spelling. */
+const EXACT = new Map<string, TObject>([['say', Say], ['move', Move], ['ping', Ping]])
+/** `on<PascalTag>` handlers without a schema (`static convention = 'any'`), by PascalTag; README: `new-chat-message` / `new_chat_message` → `onNewChatMessage`. */
+const CONVENTION = new Map<string, string>([['Echo', 'echo'], ['Boom', 'boom']])
 const SCHEMAS = new Map<string, TObject>([['say', Say], ['move', Move], ['ping', Ping]])
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 const BOM = Buffer.from([0xef, 0xbb, 0xbf])
