@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { ErrorBody } from '../messages/wire-errors.js'
+import { onTeardown, type TeardownContext } from './teardown.js'
 
 /**
  * A received frame: parsed JSON for text frames that hold JSON, the text otherwise, a Buffer for binary frames.
@@ -48,6 +49,8 @@ export interface ConnectOptions {
    * @default 2000
    */
   timeout?: number
+  /** A test (tap's `t`, node:test's `TestContext`): the connection is closed when it ends. */
+  t?: TeardownContext
 }
 
 /** A WebSocket connected to the app in-process, with helpers to script a conversation. */
@@ -96,6 +99,10 @@ interface Waiter {
  * const msg = await alice.expect('newMessage')
  */
 export async function connect<In = Frame> (app: FastifyInstance, path: string, options: ConnectOptions = {}): Promise<TestConnection<In>> {
+  const teardown = options.t
+  const opened: { client?: TestConnection<In> } = {}
+  // checked before the upgrade, so a wrong `t` fails without leaving a socket open
+  if (teardown !== undefined) onTeardown(teardown, async () => await opened.client?.close(), 'connect() option t')
   await app.ready()
   const discriminator = options.discriminator ?? 'type'
   const defaultTimeout = options.timeout ?? 2000
@@ -163,7 +170,7 @@ export async function connect<In = Frame> (app: FastifyInstance, path: string, o
     })
   }
 
-  return {
+  const client: TestConnection<In> = {
     socket,
     trace,
     closed,
@@ -187,6 +194,8 @@ export async function connect<In = Frame> (app: FastifyInstance, path: string, o
       return await closed
     }
   }
+  opened.client = client
+  return client
 }
 
 /**

@@ -4,3 +4,10 @@
  */
 export { connect, UpgradeRefusedError } from './connect.js'
 export type { CloseInfo, ConnectOptions, ErrorFrame, Frame, TestConnection, TraceEntry } from './connect.js'
+export { simulate, Simulation } from './simulate.js'
+export type { ConnectResult, SimulateOptions } from './simulate.js'
+export type { RecordedSend } from './recording-backend.js'
+export type { LogEntry } from './recording-logger.js'
+export { testApp } from './fixtures.js'
+export type { TestAppOptions, TestAppSetup } from './fixtures.js'
+export type { TeardownContext } from './teardown.js'

@@ -1,0 +1,264 @@
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Connection } from '../connection/connection.js'
+import type { ConnectionManager } from '../manager.js'
+import { ERR_OPTION_INVALID, ERR_TESTING_BAD_STATE } from '../errors.js'
+import type { WebSocketHooks } from '../hooks/hook-chain.js'
+import type { Token } from '../resources/container.js'
+import type { ResourceClass } from '../resources/resource-builder.js'
+import type { LeadingArgs } from '../routing/add-route.js'
+import type { CloseInfo, Frame } from './connect.js'
+import type { RecordedSend } from './recording-backend.js'
+import { recordingLogger, type LogEntry } from './recording-logger.js'
+import { SimulatedSocket } from './simulated-socket.js'
+import { SimulationRoute, type SimulatedConnection } from './simulation-route.js'
+
+/** Options of `simulate()`: what the upgrade request and the route declaration would carry. */
+export interface SimulateOptions<A extends readonly unknown[] = unknown[]> {
+  /** The path parameters (`this.params`). */
+  params?: Record<string, string>
+  /** The parsed query string (`this.request.query`). */
+  query?: Record<string, unknown>
+  /** The upgrade request's headers (`this.request.headers`). */
+  headers?: IncomingHttpHeaders
+  /** Values the DI container provides, by token: `[[Database, db], ['clock', clock]]` or a Map. */
+  services?: Iterable<readonly [Token, unknown]>
+  /** The route's `args`: the constructor's first arguments. */
+  args?: LeadingArgs<A>
+  /**
+   * The request's URL (`this.request.url`).
+   * @default '/' followed by the query
+   */
+  url?: string
+  /**
+   * The tag field.
+   * @default 'type'
+   */
+  discriminator?: string
+  /**
+   * Refuse properties a schema does not declare.
+   * @default true
+   */
+  strict?: boolean
+  /** Route-tier WebSocket hooks (the resource's `static hooks` apply as well). */
+  hooks?: WebSocketHooks
+  /**
+   * `__proto__` / `constructor.prototype` keys, as the plugin option.
+   * @default 'error'
+   */
+  onProtoPoisoning?: 'error' | 'remove' | 'ignore'
+  /**
+   * Where `this.log` writes.
+   * @default a recorder whose lines are in `sim.logs`
+   */
+  logger?: FastifyBaseLogger
+}
+
+/** How `sim.connect()` ended. */
+export interface ConnectResult {
+  /** False when onConnect returned false or threw, a beforeConnect hook refused, or the resource could not be made. */
+  accepted: boolean
+  /** What threw (onConnect, a hook, the constructor or DI), if anything. */
+  error?: unknown
+  /** The close the server started, when refused: 1008, 1011, or a hook's or ClientError's own code. */
+  close?: CloseInfo
+}
+
+type State = 'new' | 'connecting' | 'open' | 'closed'
+
+/**
+ * One resource run without Fastify or a socket, for unit tests: the real
+ * lifecycle and dispatch path, with what it sends recorded in `sent` and what
+ * it asks `app.ws` to deliver recorded in `broadcasts`.
+ */
+export class Simulation<R = unknown, In = Frame> {
+  /** What the resource sent to its own connection, in order: parsed JSON, text that is not JSON, Buffers for binary. */
+  readonly sent: In[] = []
+  /** Every line the resource, its hooks and the library logged for this connection (with the default logger). */
+  readonly logs: LogEntry[] = []
+  private state: State = 'new'
+  private tail: Promise<unknown> = Promise.resolve()
+  private live: SimulatedConnection | undefined
+  private closeInfo: CloseInfo | undefined
+  private serverClose: CloseInfo | undefined
+  private readonly route: SimulationRoute
+  private readonly socket: SimulatedSocket
+  private readonly request: FastifyRequest
+
+  constructor (resource: ResourceClass, options: SimulateOptions) {
+    checkOptions(options)
+    const log = options.logger ?? recordingLogger(this.logs)
+    this.route = new SimulationRoute(resource, {
+      args: (options.args ?? []) as unknown[],
+      discriminator: options.discriminator ?? 'type',
+      strict: options.strict ?? true,
+      hooks: options.hooks,
+      onProtoPoisoning: options.onProtoPoisoning ?? 'error',
+      services: options.services ?? [],
+      log
+    })
+    this.socket = new SimulatedSocket({
+      onSend: (data, binary) => this.sent.push((binary ? data : decode(data.toString())) as In),
+      onClose: (code, reason) => this.closedByServer(code, reason)
+    })
+    this.request = fakeRequest(options, log)
+  }
+
+  /** Requests to `app.ws`'s delivery methods (broadcasts, `sendToUser`, `sendTo`), in order: recorded, never delivered. */
+  get broadcasts (): ReadonlyArray<RecordedSend<In>> {
+    return this.route.backend.sends as Array<RecordedSend<In>>
+  }
+
+  /** The rooms the connection is in now. */
+  get rooms (): ReadonlySet<string> {
+    return this.live?.connection.rooms ?? new Set()
+  }
+
+  /** The resource instance (after `connect()`). */
+  get resource (): R {
+    const resource = this.live?.resource
+    if (resource === undefined) throw new ERR_TESTING_BAD_STATE('read sim.resource', this.state === 'new' ? 'is not connected yet; await sim.connect() first' : 'has no resource: it could not be made')
+    return resource as R
+  }
+
+  /** The connection handle the resource sees as `this.connection` (after `connect()`). */
+  get connection (): Connection {
+    if (this.live === undefined) throw new ERR_TESTING_BAD_STATE('read sim.connection', 'is not connected yet; await sim.connect() first')
+    return this.live.connection
+  }
+
+  /** The connection manager the resource sees as `this.ws`: one node, deliveries recorded. */
+  get ws (): ConnectionManager {
+    return this.route.manager
+  }
+
+  /** How the connection ended, once it has. */
+  get closed (): CloseInfo | undefined {
+    return this.closeInfo
+  }
+
+  /** Creates the resource and runs the connect hooks and onConnect; resolves with the outcome. */
+  async connect (): Promise<ConnectResult> {
+    if (this.state !== 'new') throw new ERR_TESTING_BAD_STATE('connect()', 'was already connected; make a new simulation for another connection')
+    this.state = 'connecting'
+    const live = this.route.open(this.socket.asWebSocket(), this.request)
+    this.live = live
+    const run = live.opened.then((outcome): ConnectResult => {
+      if (!outcome.accepted) return outcome.error === undefined ? { accepted: false, close: this.serverClose } : { accepted: false, error: outcome.error, close: this.serverClose }
+      // onConnect may have closed the connection itself and still returned true
+      if (this.state === 'connecting') this.state = 'open'
+      return { accepted: true }
+    })
+    this.tail = run
+    return await run
+  }
+
+  /**
+   * Delivers one frame, as if the client sent it, and resolves once its handler
+   * (and hooks) settled, with what the resource sent meanwhile. An object is
+   * sent as JSON; a string as a text frame; a Buffer as a binary frame unless `{ binary: false }`.
+   */
+  async receive (message: unknown, options: { binary?: boolean } = {}): Promise<In[]> {
+    if (this.state !== 'open' && this.state !== 'connecting') {
+      throw new ERR_TESTING_BAD_STATE('receive()', this.state === 'new' ? 'is not connected yet; await sim.connect() first' : 'is closed')
+    }
+    const [data, binary] = encodeFrame(message, options.binary)
+    const run = this.tail.then(async () => {
+      const from = this.sent.length
+      if (this.state === 'open') await (this.live as SimulatedConnection).dispatch(data, binary)
+      return this.sent.slice(from)
+    })
+    this.tail = run
+    return await run
+  }
+
+  /** Closes from the client side, after the messages already received, and resolves once onDisconnect and the cleanup ran. */
+  async disconnect (code = 1000, reason = ''): Promise<CloseInfo> {
+    if (this.state === 'new') throw new ERR_TESTING_BAD_STATE('disconnect()', 'is not connected yet; await sim.connect() first')
+    await this.tail.catch(() => {})
+    if (this.closeInfo === undefined) this.finish(code, reason)
+    await this.route.released()
+    return this.closeInfo as CloseInfo
+  }
+
+  /** The server closed (this.close(), a refusal, backpressure): the peer's answer comes once the work in progress settled. */
+  private closedByServer (code: number, reason: string): void {
+    this.serverClose = { code, reason }
+    void this.tail.catch(() => {}).then(() => this.finish(code, reason))
+  }
+
+  private finish (code: number, reason: string): void {
+    if (this.closeInfo !== undefined) return
+    this.closeInfo = { code, reason }
+    this.state = 'closed'
+    this.socket.finish(code, reason)
+  }
+}
+
+/**
+ * Runs one resource without a Fastify server or a socket: `await sim.connect()`,
+ * `await sim.receive(message)`, then read `sim.sent`, `sim.broadcasts`, `sim.rooms`.
+ * @example
+ * const sim = simulate(ChatRoom, { params: { room: 'general' }, query: { user: 'ann' } })
+ * await sim.connect()
+ * await sim.receive({ type: 'sendMessage', payload: { text: 'hi' } })
+ * sim.broadcasts[0] // { kind: 'room', room: 'general', message: { type: 'newMessage', … }, exclude: [] }
+ */
+export function simulate<C extends ResourceClass, In = Frame> (resource: C, options: SimulateOptions<ConstructorParameters<C>> = {}): Simulation<InstanceType<C>, In> {
+  return new Simulation<InstanceType<C>, In>(resource, options as SimulateOptions)
+}
+
+function checkOptions (options: SimulateOptions): void {
+  if (options === null || typeof options !== 'object') throw new ERR_OPTION_INVALID('simulate() options', 'must be an object')
+  for (const key of ['params', 'query', 'headers'] as const) {
+    const value = options[key]
+    if (value !== undefined && (value === null || typeof value !== 'object')) throw new ERR_OPTION_INVALID(key, 'must be an object')
+  }
+  if (options.args !== undefined && !Array.isArray(options.args)) throw new ERR_OPTION_INVALID('args', 'must be an array of constructor arguments')
+  const services = options.services as unknown
+  if (services !== undefined && (services === null || typeof (services as Iterable<unknown>)[Symbol.iterator] !== 'function')) {
+    throw new ERR_OPTION_INVALID('services', 'must be a Map or an array of [token, value] pairs')
+  }
+  if (options.discriminator !== undefined && (typeof options.discriminator !== 'string' || options.discriminator.length === 0)) {
+    throw new ERR_OPTION_INVALID('discriminator', 'must be a non-empty string')
+  }
+}
+
+/** The upgrade request as a resource reads it; there is no Fastify instance behind it. */
+function fakeRequest (options: SimulateOptions, log: FastifyBaseLogger): FastifyRequest {
+  const query = options.query ?? {}
+  const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString()
+  const url = options.url ?? (search === '' ? '/' : `/?${search}`)
+  const headers = options.headers ?? {}
+  return {
+    id: 'simulated',
+    params: options.params ?? {},
+    query,
+    headers,
+    url,
+    originalUrl: url,
+    method: 'GET',
+    ip: '127.0.0.1',
+    hostname: 'localhost',
+    protocol: 'http',
+    log,
+    raw: { url, method: 'GET', headers },
+    get server (): never {
+      throw new ERR_TESTING_BAD_STATE('use this.app', 'has no Fastify instance; test code that needs one with testApp() and connect()')
+    }
+  } as unknown as FastifyRequest
+}
+
+function encodeFrame (message: unknown, binary: boolean | undefined): [Buffer, boolean] {
+  if (Buffer.isBuffer(message)) return [message, binary ?? true]
+  if (typeof message === 'string') return [Buffer.from(message), binary ?? false]
+  return [Buffer.from(JSON.stringify(message) ?? 'null'), binary ?? false]
+}
+
+function decode (text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
