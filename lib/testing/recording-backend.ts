@@ -21,7 +21,7 @@ export class RecordingBackend extends MemoryBackend {
     this.sends.push({ ...target, message: JSON.parse(frame.toString()), exclude: [...(options.exclude ?? [])] })
   }
 
-  override async sendTo (id: string, frame: Buffer, options: DeliveryOptions): Promise<void> {
-    this.sends.push({ kind: 'connection', id, message: JSON.parse(frame.toString()), exclude: [...(options.exclude ?? [])] })
+  override async sendTo (id: string, frame: Buffer): Promise<void> {
+    this.sends.push({ kind: 'connection', id, message: JSON.parse(frame.toString()), exclude: [] })
   }
 }

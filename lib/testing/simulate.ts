@@ -81,6 +81,8 @@ export class Simulation<R = unknown, In = Frame> {
   private live: SimulatedConnection | undefined
   private closeInfo: CloseInfo | undefined
   private serverClose: CloseInfo | undefined
+  /** True while connect() or a receive() is running: a server close then waits for it to settle. */
+  private busy = false
   private readonly route: SimulationRoute
   private readonly socket: SimulatedSocket
   private readonly request: FastifyRequest
@@ -141,12 +143,12 @@ export class Simulation<R = unknown, In = Frame> {
   async connect (): Promise<ConnectResult> {
     if (this.state !== 'new') throw new ERR_TESTING_BAD_STATE('connect()', 'was already connected; make a new simulation for another connection')
     this.state = 'connecting'
+    this.busy = true
     const live = this.route.open(this.socket.asWebSocket(), this.request)
     this.live = live
     const run = live.opened.then((outcome): ConnectResult => {
-      if (!outcome.accepted) return outcome.error === undefined ? { accepted: false, close: this.serverClose } : { accepted: false, error: outcome.error, close: this.serverClose }
-      // onConnect may have closed the connection itself and still returned true
-      if (this.state === 'connecting') this.state = 'open'
+      this.settle()
+      if (!outcome.accepted) return outcome.error === undefined ? { accepted: false, close: this.closeInfo } : { accepted: false, error: outcome.error, close: this.closeInfo }
       return { accepted: true }
     })
     this.tail = run
@@ -165,7 +167,10 @@ export class Simulation<R = unknown, In = Frame> {
     const [data, binary] = encodeFrame(message, options.binary)
     const run = this.tail.then(async () => {
       const from = this.sent.length
-      if (this.state === 'open') await (this.live as SimulatedConnection).dispatch(data, binary)
+      if (this.state !== 'open') return []
+      this.busy = true
+      await (this.live as SimulatedConnection).dispatch(data, binary)
+      this.settle()
       return this.sent.slice(from)
     })
     this.tail = run
@@ -175,7 +180,7 @@ export class Simulation<R = unknown, In = Frame> {
   /** Closes from the client side, after the messages already received, and resolves once onDisconnect and the cleanup ran. */
   async disconnect (code = 1000, reason = ''): Promise<CloseInfo> {
     if (this.state === 'new') throw new ERR_TESTING_BAD_STATE('disconnect()', 'is not connected yet; await sim.connect() first')
-    await this.tail.catch(() => {})
+    await this.tail
     if (this.closeInfo === undefined) this.finish(code, reason)
     await this.route.released()
     return this.closeInfo as CloseInfo
@@ -184,11 +189,19 @@ export class Simulation<R = unknown, In = Frame> {
   /** The server closed (this.close(), a refusal, backpressure): the peer's answer comes once the work in progress settled. */
   private closedByServer (code: number, reason: string): void {
     this.serverClose = { code, reason }
-    void this.tail.catch(() => {}).then(() => this.finish(code, reason))
+    // outside connect() and receive() (a timer, app.ws.disconnect): the answer comes as from a peer, later
+    if (!this.busy) queueMicrotask(() => this.finish(code, reason))
   }
 
+  /** The end of connect() or of one receive(): open unless the server closed meanwhile, which then completes. */
+  private settle (): void {
+    this.busy = false
+    if (this.serverClose !== undefined) this.finish(this.serverClose.code, this.serverClose.reason)
+    else this.state = 'open'
+  }
+
+  /** Called once: every caller checks that the connection has not closed yet. */
   private finish (code: number, reason: string): void {
-    if (this.closeInfo !== undefined) return
     this.closeInfo = { code, reason }
     this.state = 'closed'
     this.socket.finish(code, reason)

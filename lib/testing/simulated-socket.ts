@@ -27,12 +27,12 @@ export class SimulatedSocket extends EventEmitter {
 
   constructor (private readonly observer: SocketObserver) { super() }
 
-  send (data: string | Buffer, options: { binary?: boolean } = {}): void {
-    if (this.readyState !== OPEN) return
-    this.observer.onSend(data, options.binary === true)
+  /** Connection checks `readyState` before every send. */
+  send (data: string | Buffer, options: { binary: boolean }): void {
+    this.observer.onSend(data, options.binary)
   }
 
-  close (code = 1005, reason = ''): void {
+  close (code: number, reason: string): void {
     if (this.readyState !== OPEN) return
     this.readyState = CLOSING
     this.observer.onClose(code, reason)
@@ -42,12 +42,8 @@ export class SimulatedSocket extends EventEmitter {
     this.close(1006, '')
   }
 
-  pause (): void {}
-  resume (): void {}
-
-  /** Ends the connection as the peer's close frame (or the lost transport) would: `'close'` for the session. */
+  /** Ends the connection as the peer's close frame (or the lost transport) would: `'close'` for the session (once: the simulator sees to it). */
   finish (code: number, reason: string): void {
-    if (this.readyState === CLOSED) return
     this.readyState = CLOSED
     this.emit('close', code, Buffer.from(reason))
   }
