@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import t from 'tap'
 import { Type, type Static } from 'typebox'
-import { ClientError, WebSocketResource, handlesMessage, message, type WebSocketHooks } from '../lib/index.js'
+import { ClientError, WebSocketResource, handlesMessage, message, type ResourceClass, type WebSocketHooks } from '../lib/index.js'
 import { connect, simulate, type Frame } from '../lib/testing/index.js'
 import { build } from './helpers/build.js'
 
@@ -77,7 +77,7 @@ const hooks: WebSocketHooks = {
 
 interface Case {
   name: string
-  resource: typeof WebSocketResource
+  resource: ResourceClass
   route?: { strict?: boolean, discriminator?: string, hooks?: WebSocketHooks }
   frames: unknown[]
 }
@@ -96,7 +96,7 @@ const cases: Case[] = [
   { name: 'lifecycle methods, helpers and Object.prototype are never reachable', resource: Guarded, frames: guardedTags.map((type) => ({ type })) },
   { name: 'bad JSON, non-objects, missing tags, poisoned keys, binary', resource: EchoResource, frames: ['garbage', '[1,2]', '"text"', 'null', '{"payload":1}', '{"type":7}', '{"type":"echo","payload":{"text":"x","__proto__":{"a":1}}}', '{"constructor":{"prototype":{"a":1}},"type":"ping"}', Buffer.from([1, 2, 3]), '\uFEFF{"type":"ping"}'] },
   { name: 'a handler that throws, and a ClientError', resource: EchoResource, frames: [{ type: 'fail' }, { type: 'forbidden' }, { type: 'ping' }] },
-  { name: 'beforeMessage hooks that drop, replace or throw', resource: EchoResource, route: { hooks }, frames: ['drop', 'swap', 'badswap', 'explode', 'fine'].map((text) => ({ type: 'echo', payload: { text } })).concat([{ type: 'ping' }]) }
+  { name: 'beforeMessage hooks that drop, replace or throw', resource: EchoResource, route: { hooks }, frames: [...['drop', 'swap', 'badswap', 'explode', 'fine'].map((text) => ({ type: 'echo', payload: { text } })), { type: 'ping' }] }
 ]
 
 const sentinelOf = (discriminator: string) => ({ [discriminator]: 'zz-end-of-case' })

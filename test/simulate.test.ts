@@ -304,7 +304,7 @@ t.test('records log lines the way pino would shape them', async (t) => {
   log.child({ b: 2 }).trace({ c: 3 }, 'child')
   log.fatal(7 as never)
   log.silent('ignored')
-  t.equal(log.isLevelEnabled('trace'), true)
+  t.equal((log as unknown as { isLevelEnabled: (level: string) => boolean }).isLevelEnabled('trace'), true)
   t.match(lines, [
     { a: 1, level: 'info', msg: 'text only' },
     { a: 1, n: 2, level: 'warn', msg: 'with fields' },
