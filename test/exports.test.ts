@@ -10,7 +10,7 @@ t.test('pins the public runtime exports', async (t) => {
     'redisBackend', 'subroute', 'worker'
   ])
   t.equal(main.default, main.pachinko)
-  t.same(Object.keys(testing).sort(), ['UpgradeRefusedError', 'connect'])
+  t.same(Object.keys(testing).sort(), ['Simulation', 'UpgradeRefusedError', 'connect', 'simulate', 'testApp'])
 })
 
 t.test('exposes exactly "." and "./testing" from package.json', async (t) => {

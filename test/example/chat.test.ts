@@ -115,8 +115,8 @@ t.test('a user joining again on a second connection is not told about herself, a
 t.test('lists the rooms people are in, busiest first', async (t) => {
   const app = await chat(t)
   t.same((await app.inject('/rooms')).json(), { rooms: [] })
-  for (const [room, user] of [['quiet', 'a'], ['busy', 'b'], ['busy', 'c']]) await (await connect(app, `/ws/chat/${room}`, { query: { user } })).expect('presence')
-  t.same((await app.inject('/rooms')).json(), { rooms: [{ name: 'busy', users: 2 }, { name: 'quiet', users: 1 }] })
+  for (const [room, user] of [['quiet', 'a'], ['busy', 'b'], ['busy', 'c'], ['also', 'd']]) await (await connect(app, `/ws/chat/${room}`, { query: { user } })).expect('presence')
+  t.same((await app.inject('/rooms')).json(), { rooms: [{ name: 'busy', users: 2 }, { name: 'also', users: 1 }, { name: 'quiet', users: 1 }] }, 'ties by name')
 })
 
 t.test('answers garbage with error frames and stays open', async (t) => {

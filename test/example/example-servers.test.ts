@@ -1,0 +1,61 @@
+import { Redis } from 'ioredis'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import t, { type Test } from 'tap'
+import WebSocket from 'ws'
+import { needRedis, REDIS_URL, testPrefix } from '../helpers/redis.js'
+
+/*
+ * The example servers as a new user starts them (the built dist/ files):
+ * the chat takes its Redis key prefix from REDIS_PREFIX, and the reference
+ * example's default port is 3002, not the 3001 the README gives a second
+ * chat node. `npm test` builds first; run `npm run build` before this file alone.
+ */
+const dist = (path: string) => fileURLToPath(new URL(`../../dist/example/${path}`, import.meta.url))
+
+/** Starts a built server and resolves with its "Server listening at" URL, or the error it died with. */
+async function start (t: Test, script: string, env: Record<string, string | undefined>): Promise<{ url?: string, error?: string }> {
+  // coverage is for in-process code: the built children report none
+  const { NODE_V8_COVERAGE: _coverage, PORT: _port, ...inherited } = process.env
+  const child = spawn(process.execPath, [dist(script)], { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000, killSignal: 'SIGKILL' })
+  t.teardown(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = once(child, 'exit')
+    child.kill('SIGTERM')
+    await exited
+  })
+  for await (const line of createInterface({ input: child.stdout! })) {
+    const entry = JSON.parse(line) as { msg: string, err?: { message: string } }
+    const listening = /Server listening at (http:\/\/\S+)/.exec(entry.msg)
+    if (listening !== null) return { url: listening[1] }
+  }
+  let stderr = ''
+  for await (const chunk of child.stderr!) stderr += String(chunk)
+  return { error: stderr }
+}
+
+t.test('the chat server namespaces its Redis keys with REDIS_PREFIX', async (t) => {
+  if (!await needRedis(t)) return
+  if (!existsSync(dist('chat/server.js'))) return t.fail('run `npm run build` first (npm test does)')
+  const prefix = testPrefix('chat-env')
+  const { url } = await start(t, 'chat/server.js', { PORT: '0', REDIS_URL, REDIS_PREFIX: prefix })
+  t.ok(url, 'it started')
+  const socket = new WebSocket(`${url!.replace('http', 'ws')}/ws/chat/general?user=ann`)
+  t.teardown(() => socket.close())
+  await once(socket, 'message')
+  const redis = new Redis(REDIS_URL)
+  t.teardown(() => redis.quit())
+  const keys = await redis.keys(`${prefix}*`)
+  t.ok(keys.length > 0, `its keys are under ${prefix}: ${keys.join(', ')}`)
+})
+
+t.test('the reference example listens on 3002 by default', async (t) => {
+  if (!existsSync(dist('reference/server.js'))) return t.fail('run `npm run build` first (npm test does)')
+  const { url, error } = await start(t, 'reference/server.js', { HOST: '127.0.0.1' })
+  // another program may hold the port on a shared machine: being refused it still shows which one was asked for
+  if (url !== undefined) t.equal(url, 'http://127.0.0.1:3002')
+  else t.match(error, /EADDRINUSE.*3002/)
+})
