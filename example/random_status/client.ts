@@ -1,4 +1,5 @@
 import WebSocket from 'ws'
+import { statusUrl } from './config.js'
 
 /*
  * The seed's client.py: `node dist/example/random_status/client.js [status…]`
@@ -6,7 +7,7 @@ import WebSocket from 'ws'
  * receives as one JSON line, sends the words after the script as the new
  * status, and on Ctrl-C (SIGINT) closes with 1000 and exits 0.
  */
-const url = process.env.STATUS_URL ?? 'ws://127.0.0.1:3003/ws'
+const url = statusUrl(process.env)
 const text = process.argv.slice(2).join(' ').trim()
 const socket = new WebSocket(url)
 let closing = false

@@ -27,6 +27,11 @@ export function readConfig (env: NodeJS.ProcessEnv): RandomStatusConfig {
   }
 }
 
+/** Where `client.ts` connects: STATUS_URL, or the server's default address. */
+export function statusUrl (env: NodeJS.ProcessEnv): string {
+  return text(env, 'STATUS_URL', 'ws://127.0.0.1:3003/ws')
+}
+
 function text (env: NodeJS.ProcessEnv, name: string, fallback: string): string {
   const value = env[name]
   return value === undefined || value === '' ? fallback : value

@@ -49,7 +49,10 @@ export interface ConnectOptions {
    * @default 2000
    */
   timeout?: number
-  /** A test (tap's `t`, node:test's `TestContext`): the connection is closed when it ends. */
+  /**
+   * A test (tap's `t`, node:test's `TestContext`): the connection is closed when it ends.
+   * @default none: close it yourself, or `app.close()` does
+   */
   t?: TeardownContext
 }
 

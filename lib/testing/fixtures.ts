@@ -5,7 +5,10 @@ import { onTeardown, type TeardownContext } from './teardown.js'
 
 /** Options of `testApp()`. */
 export interface TestAppOptions {
-  /** Options of the plugin. */
+  /**
+   * Options of the plugin.
+   * @default {}
+   */
   plugin?: PachinkoOptions
   /**
    * Options of `Fastify()` (a logger, for example).

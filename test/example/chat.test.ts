@@ -2,6 +2,7 @@ import t, { type Test } from 'tap'
 import { Writable } from 'node:stream'
 import WebSocket from 'ws'
 import { buildChatApp } from '../../example/chat/app.js'
+import { readChatConfig } from '../../example/chat/config.js'
 import { connect } from '../../lib/testing/index.js'
 import { until } from '../helpers/build.js'
 
@@ -175,4 +176,11 @@ t.test('works over a real network socket with a plain ws client', async (t) => {
   const annClosed = new Promise<number>((resolve) => ann.socket.on('close', resolve))
   await app.close()
   t.equal(await annClosed, 1001, 'shutdown says going away')
+})
+
+t.test('reads its settings from the environment: PORT, HOST, REDIS_URL, REDIS_PREFIX', async (t) => {
+  t.same(readChatConfig({}), { port: 3000, host: '127.0.0.1', redisUrl: undefined, redisPrefix: 'pachinko-chat' })
+  t.same(readChatConfig({ PORT: '3001', HOST: '0.0.0.0', REDIS_URL: 'redis://r:6379', REDIS_PREFIX: 'team-a' }),
+    { port: 3001, host: '0.0.0.0', redisUrl: 'redis://r:6379', redisPrefix: 'team-a' })
+  t.same(readChatConfig({ REDIS_URL: '', REDIS_PREFIX: '' }), readChatConfig({}), 'empty counts as unset')
 })

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync } from 'node:fs'
+import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -16,10 +17,9 @@ import t, { type Test } from 'tap'
 const dist = fileURLToPath(new URL('../../dist/example/random_status/', import.meta.url))
 const SAFETY_NET_MS = 30_000 // only a hang gets near this
 
-/** Starts a built script; its lines of stdout come through an iterator. Coverage is for in-process code, so the child reports none. */
+/** Starts a built script; its lines of stdout come through an iterator. */
 function run (t: Test, script: string, args: string[], env: Record<string, string>): { child: ChildProcess, lines: AsyncIterator<string>, stderr: () => string } {
-  const { NODE_V8_COVERAGE: _coverage, ...inherited } = process.env
-  const child = spawn(process.execPath, [join(dist, script), ...args], { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: SAFETY_NET_MS, killSignal: 'SIGKILL' })
+  const child = spawn(process.execPath, [join(dist, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: SAFETY_NET_MS, killSignal: 'SIGKILL' })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
@@ -77,4 +77,31 @@ t.test('the built client says why when no server answers, and exits 1', async (t
   const [code] = await once(client.child, 'exit')
   t.equal(code, 1)
   t.match(client.stderr(), /ECONNREFUSED/)
+})
+
+t.test('the built client says so and exits 1 when the server shuts down under it', async (t) => {
+  if (!existsSync(join(dist, 'server.js'))) return t.fail('run `npm run build` first (npm test does)')
+  const server = run(t, 'server.js', [], { PORT: '0', DATABASE_PATH: join(t.testdir(), 'status.sqlite') })
+  const { port } = await nextJson(server.lines, (line) => typeof line.port === 'number') as { port: number }
+  const client = run(t, 'client.js', [], { STATUS_URL: `ws://127.0.0.1:${port}/ws` })
+  await nextJson(client.lines, (m) => m.type === 'status')
+  const clientExit = once(client.child, 'exit')
+  server.child.kill('SIGTERM')
+  t.same(await clientExit, [1, null])
+  t.match(client.stderr(), /connection closed by the server \(1001 server shutting down\)/)
+})
+
+t.test('Ctrl-C while the built client is still connecting exits 0 at once', async (t) => {
+  if (!existsSync(join(dist, 'client.js'))) return t.fail('run `npm run build` first (npm test does)')
+  // a TCP server that takes the connection and never answers the upgrade: the client stays in CONNECTING
+  const silent = createServer(() => {})
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => silent.close(resolve)))
+  const accepted = once(silent, 'connection')
+  const client = run(t, 'client.js', ['never', 'sent'], { STATUS_URL: `ws://127.0.0.1:${(silent.address() as AddressInfo).port}/ws` })
+  const [socket] = await accepted as [Socket]
+  t.teardown(() => socket.destroy())
+  const exited = once(client.child, 'exit')
+  client.child.kill('SIGINT')
+  t.same(await exited, [0, null], 'exits 0', { stderr: client.stderr() })
 })

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { buildRandomStatusApp } from '../../example/random_status/app.js'
-import { DEFAULT_DATABASE_PATH, readConfig } from '../../example/random_status/config.js'
+import { DEFAULT_DATABASE_PATH, readConfig, statusUrl } from '../../example/random_status/config.js'
 import { connect } from '../../lib/testing/index.js'
 
 /*
@@ -134,4 +134,6 @@ t.test('reads its settings from the environment, with defaults, and names a bad 
   t.throws(() => readConfig({ PORT: 'eighty' }), /PORT must be an integer from 0 to 65535, got "eighty"/)
   t.throws(() => readConfig({ RANDOM_INTERVAL_MS: '0' }), /RANDOM_INTERVAL_MS must be an integer from 1/)
   t.throws(() => readConfig({ RANDOM_INTERVAL_MS: '1.5' }), /RANDOM_INTERVAL_MS/)
+  t.equal(statusUrl({}), 'ws://127.0.0.1:3003/ws', 'the client connects to the server\'s default address')
+  t.equal(statusUrl({ STATUS_URL: 'ws://example.test/ws' }), 'ws://example.test/ws')
 })
