@@ -87,3 +87,7 @@ export const ERR_DI_CAPTIVE = createError<[string]>(
 // hooks
 export const ERR_HOOK_AFTER_READY = createError<[string]>(
   'FST_PACHINKO_HOOK_AFTER_READY', 'Cannot add a "%s" WebSocket hook once the app is ready; add hooks before ready() or listen()', 500)
+
+// testing
+export const ERR_TESTING_BAD_STATE = createError<[string, string]>(
+  'FST_PACHINKO_TESTING_BAD_STATE', 'Cannot %s: the simulated connection %s', 500)

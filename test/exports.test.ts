@@ -10,7 +10,7 @@ t.test('pins the public runtime exports', async (t) => {
     'redisBackend', 'subroute', 'worker'
   ])
   t.equal(main.default, main.pachinko)
-  t.same(Object.keys(testing).sort(), ['Bus', 'UpgradeRefusedError', 'connect', 'createBus'])
+  t.same(Object.keys(testing).sort(), ['Bus', 'Simulation', 'UpgradeRefusedError', 'connect', 'createBus', 'simulate', 'testApp'])
 })
 
 t.test('exposes exactly ".", "./testing" and "./package.json" from package.json', async (t) => {

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs'
 import pachinko, { type PachinkoOptions } from '../../lib/index.js'
 import { ChatRoom } from './chat-room.js'
 
+const MAX_ROOMS_LISTED = 50
+
 /** The multi-room chat: the page at `/`, the socket at `/ws/chat/:room?user=NAME`. */
 export async function buildChatApp (options: { server?: FastifyServerOptions, pachinko?: PachinkoOptions } = {}): Promise<FastifyInstance> {
   const app = Fastify(options.server)
@@ -12,5 +14,10 @@ export async function buildChatApp (options: { server?: FastifyServerOptions, pa
   const page = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8')
   app.get('/', async (_request, reply) => await reply.type('text/html; charset=utf-8').send(page))
   app.get('/health', async () => app.ws.snapshot())
+  // the page's room switcher: the rooms people are in now, busiest first, on every node
+  app.get('/rooms', async () => {
+    const rooms = await Promise.all((await app.ws.roomsByPrefix('')).map(async (name) => ({ name, users: await app.ws.roomSize(name) })))
+    return { rooms: rooms.sort((a, b) => b.users - a.users || a.name.localeCompare(b.name)).slice(0, MAX_ROOMS_LISTED) }
+  })
   return app
 }

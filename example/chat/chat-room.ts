@@ -1,31 +1,44 @@
 import { Type, type Static } from 'typebox'
-import { WebSocketResource, handlesMessage, message } from '../../lib/index.js'
+import { ClientError, WebSocketResource, handlesMessage, message } from '../../lib/index.js'
 
 const SendMessage = message('sendMessage', { text: Type.String({ minLength: 1, maxLength: 2000 }) })
 const StartTyping = message('startTyping')
 const StopTyping = message('stopTyping')
 
-const MAX_NAME = 32
+/** Longest user and room names, in characters. */
+export const MAX_NAME = 32
+/** Control characters have no place in a name shown to others. */
+const CONTROL = /\p{Cc}/u
 
-/** One chat member's connection to one room: `/ws/chat/:room?user=NAME`. */
+/**
+ * One chat member's connection to one room: `/ws/chat/:room?user=NAME`.
+ *
+ * A user may be in a room on several connections (tabs, a reconnect racing
+ * the old socket's close): the room hears "joined" on the first and "left"
+ * on the last, and nobody is told about themselves.
+ */
 export class ChatRoom extends WebSocketResource<{ room: string }> {
   static schema = Type.Union([SendMessage, StartTyping, StopTyping])
   private user = ''
+  private room = ''
 
-  override async onConnect (): Promise<boolean> {
-    const user = String((this.request.query as { user?: unknown }).user ?? '').trim()
-    if (user.length === 0 || user.length > MAX_NAME) return false
-    this.user = user
-    const { room } = this.params
+  override async onConnect (): Promise<void> {
+    // a refusal says why: the page shows the error frame's message (and the close reason carries it too)
+    this.room = checkName('room', this.params.room)
+    this.user = checkName('user', (this.request.query as { user?: unknown }).user)
+    const { room, user } = this
     await this.identify(user)
-    const present = await this.whoIsIn(room)
+    const others = await this.membersOf(room)
     await this.join(room)
+    // her own other tabs are not company
+    const present = [...others].filter((name) => name !== user).sort()
     this.send({
       type: 'systemMessage',
       payload: { text: `Welcome to #${room}, ${user}! ${present.length === 0 ? 'You are the first one here.' : `Here: ${present.join(', ')}.`}` }
     })
-    await this.broadcast(room, { type: 'userJoined', payload: { user } }, { excludeSelf: true })
-    return true
+    const users = [...new Set([...others, user])].sort()
+    this.send({ type: 'presence', payload: { room, user, users } })
+    if (!others.has(user)) await this.broadcast(room, { type: 'userJoined', payload: { user } }, { excludeSelf: true })
   }
 
   // TypeScript's __decorate helper has branches that map onto the decorated method's line
@@ -33,7 +46,7 @@ export class ChatRoom extends WebSocketResource<{ room: string }> {
   @handlesMessage('sendMessage')
   async sendMessage (msg: Static<typeof SendMessage>): Promise<void> {
     /* c8 ignore stop */
-    await this.broadcast(this.params.room, { type: 'newMessage', payload: { user: this.user, text: msg.payload.text } })
+    await this.broadcast(this.room, { type: 'newMessage', payload: { user: this.user, text: msg.payload.text, at: new Date().toISOString() } })
   }
 
   async onStartTyping (): Promise<void> {
@@ -45,16 +58,35 @@ export class ChatRoom extends WebSocketResource<{ room: string }> {
   }
 
   override async onDisconnect (): Promise<void> {
-    await this.broadcast(this.params.room, { type: 'userLeft', payload: { user: this.user } }, { excludeSelf: true })
+    // still in the room here (rooms are left after onDisconnect): count the user's other connections
+    const others = await this.membersOf(this.room)
+    if (!others.has(this.user)) await this.broadcast(this.room, { type: 'userLeft', payload: { user: this.user } }, { excludeSelf: true })
   }
 
   private async typing (isTyping: boolean): Promise<void> {
-    await this.broadcast(this.params.room, { type: 'userTyping', payload: { user: this.user, isTyping } }, { excludeSelf: true })
+    await this.broadcast(this.room, { type: 'userTyping', payload: { user: this.user, isTyping } }, { excludeSelf: true })
   }
 
-  private async whoIsIn (room: string): Promise<string[]> {
+  /** The users of the room's other connections, on every node (this connection left out). */
+  private async membersOf (room: string): Promise<Set<string>> {
     const users = new Set<string>()
-    for await (const member of this.ws.connectionsInRoom(room)) if (member.user !== undefined) users.add(member.user)
-    return [...users].sort()
+    for await (const member of this.ws.connectionsInRoom(room)) {
+      if (member.id !== this.connection.id && member.user !== undefined) users.add(member.user)
+    }
+    return users
   }
+}
+
+/** A user or room name from the request: one string, 1–32 characters once trimmed, no control characters. */
+function checkName (what: 'user' | 'room', value: unknown): string {
+  if (Array.isArray(value)) throw refusal(`give one ${what} name, not ${value.length}`)
+  const name = typeof value === 'string' ? value.trim() : ''
+  if (name.length === 0) throw refusal(`a ${what} name is required`)
+  if (name.length > MAX_NAME) throw refusal(`the ${what} name is longer than ${MAX_NAME} characters`)
+  if (CONTROL.test(name)) throw refusal(`the ${what} name has control characters`)
+  return name
+}
+
+function refusal (message: string): ClientError {
+  return new ClientError('JOIN_REFUSED', message, { close: 1008 })
 }

@@ -1,4 +1,4 @@
-import type { WebSocket } from 'ws'
+import type { WebSocketLike as WebSocket } from './websocket-like.js'
 import type { Connection } from './connection.js'
 import { dispatchFrame } from '../messages/dispatch.js'
 import type { DispatchTable } from '../messages/dispatch-table.js'

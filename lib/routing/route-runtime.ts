@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
-import type { WebSocket } from 'ws'
+import type { WebSocketLike as WebSocket } from '../connection/websocket-like.js'
 import { Connection, type Metrics } from '../connection/connection.js'
 import type { FrameConfig } from '../messages/dispatch.js'
 import { EventContext, HookChain, normalizeHooks, type HookEvent, type WebSocketHook } from '../hooks/hook-chain.js'

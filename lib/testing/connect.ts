@@ -5,6 +5,7 @@ import type { WebSocketLike as WebSocket } from '../connection/websocket-like.js
 import type { ErrorBody } from '../messages/wire-errors.js'
 import type { UpgradeProbe } from '../routing/route-runtime.js'
 import { kUpgradeProbe } from '../symbols.js'
+import { onTeardown, type TeardownContext } from './teardown.js'
 
 /**
  * A received frame: parsed JSON for text frames that hold JSON, the text otherwise, a Buffer for binary frames.
@@ -50,6 +51,11 @@ export interface ConnectOptions {
    * @default 2000
    */
   timeout?: number
+  /**
+   * A test (tap's `t`, node:test's `TestContext`): the connection is closed when it ends.
+   * @default none: close it yourself, or `app.close()` does
+   */
+  t?: TeardownContext
 }
 
 /** A WebSocket connected to the app in-process, with helpers to script a conversation. */
@@ -98,6 +104,10 @@ interface Waiter {
  * const msg = await alice.expect('newMessage')
  */
 export async function connect<In = Frame> (app: FastifyInstance, path: string, options: ConnectOptions = {}): Promise<TestConnection<In>> {
+  const teardown = options.t
+  const opened: { client?: TestConnection<In> } = {}
+  // checked before the upgrade, so a wrong `t` fails without leaving a socket open
+  if (teardown !== undefined) onTeardown(teardown, async () => await opened.client?.close(), 'connect() option t')
   await app.ready()
   const probe: UpgradeProbe = {}
   const defaultTimeout = options.timeout ?? 2000
@@ -166,7 +176,7 @@ export async function connect<In = Frame> (app: FastifyInstance, path: string, o
   }
 
   const discriminator = options.discriminator ?? probe.discriminator ?? 'type'
-  return {
+  const client: TestConnection<In> = {
     socket,
     trace,
     closed,
@@ -190,6 +200,8 @@ export async function connect<In = Frame> (app: FastifyInstance, path: string, o
       return await closed
     }
   }
+  opened.client = client
+  return client
 }
 
 /**

@@ -1,16 +1,29 @@
 import t, { type Test } from 'tap'
+import { Writable } from 'node:stream'
 import WebSocket from 'ws'
 import { buildChatApp } from '../../example/chat/app.js'
+import { readChatConfig } from '../../example/chat/config.js'
 import { connect } from '../../lib/testing/index.js'
+import { until } from '../helpers/build.js'
 
 /** The chat's frames with a text: `systemMessage` and `newMessage`. */
 interface TextFrame { payload: { text: string } }
+interface PresenceFrame { payload: { room: string, user: string, users: string[] } }
 
 async function chat (t: Test) {
-  const app = await buildChatApp()
+  const logs: Array<{ level: number, msg: string }> = []
+  const stream = new Writable({
+    write (chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') logs.push(JSON.parse(line))
+      done()
+    }
+  })
+  const app = Object.assign(await buildChatApp({ server: { logger: { level: 'debug', stream } } }), { logs })
   t.teardown(() => app.close())
   return app
 }
+
+const errorLines = (app: { logs: Array<{ level: number, msg: string }> }) => app.logs.filter((l) => l.level >= 50)
 
 t.test('welcomes a newcomer and tells the others, chats, types, and says goodbye', async (t) => {
   const app = await chat(t)
@@ -21,8 +34,10 @@ t.test('welcomes a newcomer and tells the others, chats, types, and says goodbye
   t.same((await ann.expect('userJoined')).payload, { user: 'bob' })
 
   bob.send({ type: 'sendMessage', payload: { text: 'hi ann' } })
-  t.same((await ann.expect('newMessage')).payload, { user: 'bob', text: 'hi ann' })
-  t.same((await bob.expect('newMessage')).payload, { user: 'bob', text: 'hi ann' }, 'the sender sees it too')
+  const said = (await ann.expect<{ payload: { user: string, text: string, at: string } }>('newMessage')).payload
+  t.match(said, { user: 'bob', text: 'hi ann' })
+  t.ok(Math.abs(Date.parse(said.at) - Date.now()) < 60_000, 'stamped with the server\'s time')
+  t.same((await bob.expect('newMessage')).payload, said, 'the sender sees it too')
 
   ann.send({ type: 'startTyping' })
   t.same((await bob.expect('userTyping')).payload, { user: 'ann', isTyping: true })
@@ -45,12 +60,64 @@ t.test('keeps rooms apart', async (t) => {
   t.notOk(a.trace.some((e) => JSON.stringify(e.data).includes('in two')))
 })
 
-t.test('refuses a connection without a user name with 1008', async (t) => {
+t.test('tells a newcomer who is in the room, itself included', async (t) => {
   const app = await chat(t)
-  for (const query of [{}, { user: '   ' }, { user: 'x'.repeat(33) }] as Array<Record<string, string>>) {
-    const client = await connect(app, '/ws/chat/general', { query })
-    t.equal((await client.closed).code, 1008)
+  const ann = await connect(app, '/ws/chat/general', { query: { user: 'ann' } })
+  t.same((await ann.expect<PresenceFrame>('presence')).payload, { room: 'general', user: 'ann', users: ['ann'] })
+  const bob = await connect(app, '/ws/chat/general', { query: { user: 'bob' } })
+  t.same((await bob.expect<PresenceFrame>('presence')).payload.users, ['ann', 'bob'])
+  const cat = await connect(app, '/ws/chat/other', { query: { user: 'cat' } })
+  t.same((await cat.expect<PresenceFrame>('presence')).payload.users, ['cat'], 'only this room')
+})
+
+t.test('refuses a bad user or room name with a reason the page can show, and logs no error', async (t) => {
+  const app = await chat(t)
+  const cases: Array<[string, string]> = [
+    ['/ws/chat/general', 'a user name is required'],
+    ['/ws/chat/general?user=%20%20%20', 'a user name is required'],
+    [`/ws/chat/general?user=${'x'.repeat(33)}`, 'the user name is longer than 32 characters'],
+    ['/ws/chat/general?user=a&user=b', 'give one user name, not 2'],
+    ['/ws/chat/general?user=a%07b', 'the user name has control characters'],
+    ['/ws/chat/?user=x', 'a room name is required'],
+    ['/ws/chat/%20%20?user=x', 'a room name is required'],
+    [`/ws/chat/${'r'.repeat(33)}?user=x`, 'the room name is longer than 32 characters'],
+    ['/ws/chat/a%0Ab?user=x', 'the room name has control characters']
+  ]
+  for (const [path, reason] of cases) {
+    const client = await connect(app, path)
+    t.same((await client.expect('error')).error, { code: 'JOIN_REFUSED', message: reason }, path)
+    t.same(await client.closed, { code: 1008, reason }, 'and the close carries it too')
   }
+  t.same(errorLines(app), [], 'no error-level log line for any of them')
+  t.ok(app.logs.some((l) => l.level === 30 && /connection refused: give one user name/.test(l.msg)), 'refusals log at info')
+})
+
+t.test('a user joining again on a second connection is not told about herself, and the room hears one join and one leave', async (t) => {
+  const app = await chat(t)
+  const ann = await connect(app, '/ws/chat/general', { query: { user: 'ann' } })
+  await ann.expect('presence')
+  const erin = await connect(app, '/ws/chat/general', { query: { user: 'erin' } })
+  await ann.expect('userJoined')
+  const again = await connect(app, '/ws/chat/general', { query: { user: 'erin' } })
+  t.match((await again.expect<TextFrame>('systemMessage')).payload.text, /Welcome to #general, erin! Here: ann\.$/, 'not "Here: ann, erin"')
+  t.same((await again.expect<PresenceFrame>('presence')).payload.users, ['ann', 'erin'])
+  await erin.close()
+  await until(() => app.ws.size === 2, 2000, 'the old connection to go')
+  ann.send({ type: 'sendMessage', payload: { text: 'marker' } })
+  await again.expect('newMessage')
+  const seen = (client: typeof ann, type: string) => client.trace.filter((e) => e.direction === 'in' && (e.data as { type: string }).type === type).map((e) => (e.data as { payload: unknown }).payload)
+  t.same(seen(again, 'userLeft'), [], 'the old connection\'s leave never reaches the new one')
+  t.same(seen(ann, 'userJoined'), [{ user: 'erin' }], 'the room heard erin join once')
+  t.same(seen(ann, 'userLeft'), [], 'and not leave: she is still here')
+  await again.close()
+  t.same((await ann.expect('userLeft')).payload, { user: 'erin' }, 'her last connection leaving is a leave')
+})
+
+t.test('lists the rooms people are in, busiest first', async (t) => {
+  const app = await chat(t)
+  t.same((await app.inject('/rooms')).json(), { rooms: [] })
+  for (const [room, user] of [['quiet', 'a'], ['busy', 'b'], ['busy', 'c'], ['also', 'd']]) await (await connect(app, `/ws/chat/${room}`, { query: { user } })).expect('presence')
+  t.same((await app.inject('/rooms')).json(), { rooms: [{ name: 'busy', users: 2 }, { name: 'also', users: 1 }, { name: 'quiet', users: 1 }] }, 'ties by name')
 })
 
 t.test('answers garbage with error frames and stays open', async (t) => {
@@ -72,6 +139,7 @@ t.test('serves the page at / and a health snapshot', async (t) => {
   t.equal(page.statusCode, 200)
   t.match(page.headers['content-type'], /text\/html/)
   t.match(page.body, /new WebSocket\(/)
+  t.match(page.body, /<link rel="icon" href="data:image\/svg\+xml,/, 'the icon is inline, so no request for /favicon.ico')
   const health = await app.inject('/health')
   t.match(health.json(), { backend: 'memory', connections: 0 })
 })
@@ -108,4 +176,11 @@ t.test('works over a real network socket with a plain ws client', async (t) => {
   const annClosed = new Promise<number>((resolve) => ann.socket.on('close', resolve))
   await app.close()
   t.equal(await annClosed, 1001, 'shutdown says going away')
+})
+
+t.test('reads its settings from the environment: PORT, HOST, REDIS_URL, REDIS_PREFIX', async (t) => {
+  t.same(readChatConfig({}), { port: 3000, host: '127.0.0.1', redisUrl: undefined, redisPrefix: 'pachinko-chat' })
+  t.same(readChatConfig({ PORT: '3001', HOST: '0.0.0.0', REDIS_URL: 'redis://r:6379', REDIS_PREFIX: 'team-a' }),
+    { port: 3001, host: '0.0.0.0', redisUrl: 'redis://r:6379', redisPrefix: 'team-a' })
+  t.same(readChatConfig({ REDIS_URL: '', REDIS_PREFIX: '' }), readChatConfig({}), 'empty counts as unset')
 })
