@@ -182,7 +182,7 @@ t.test('names the connection when a service it asks for at run time is missing, 
   const container = new Container()
   container.register(Untyped)
   await t.rejects(container.resolve(Untyped), { code: 'FST_PACHINKO_DI_UNTYPED_PARAMETER', message: /#0 of Untyped/ })
-  class Plain extends WebSocketResource { onPing () { this.send({ type: 'pong' }) } }
+  class Plain extends WebSocketResource { static convention = 'any' as const; onPing () { this.send({ type: 'pong' }) } }
   const app = await build(t, { resourceFactory: async (make, ctx) => { await ctx.container.resolve('not-registered'); return await make() } })
   app.addWebSocketRoute('/p', Plain)
   const client = await connect(app, '/p')

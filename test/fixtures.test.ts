@@ -9,6 +9,7 @@ import { until } from './helpers/build.js'
 /* testApp() and connect(app, path, { t }): set up, ready, torn down with the test. */
 
 class Echo extends WebSocketResource {
+  static convention = 'any' as const
   onEcho (msg: { payload: unknown }) { this.send({ type: 'echoed', payload: msg.payload }) }
 }
 

@@ -16,6 +16,7 @@ import { build } from './helpers/build.js'
 const Echo = message('echo', { text: Type.String({ maxLength: 10 }) })
 
 class EchoResource extends WebSocketResource {
+  static convention = 'any' as const
   @handlesMessage('echo', Echo)
   echo (msg: Static<typeof Echo>) { this.send({ type: 'echoed', payload: msg.payload }) }
 
@@ -26,6 +27,7 @@ class EchoResource extends WebSocketResource {
 }
 
 class Base extends WebSocketResource {
+  static convention = 'any' as const
   @handlesMessage('greet')
   hello () { this.send({ type: 'from', payload: 'base.hello' }) }
 
@@ -56,6 +58,7 @@ class Strict extends WebSocketResource {
 }
 
 class Events extends WebSocketResource {
+  static convention = 'any' as const
   onHello () { this.send({ event: 'hi' }) }
 }
 

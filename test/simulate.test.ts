@@ -16,6 +16,7 @@ const disconnects: number[] = []
 
 class Counter extends WebSocketResource<{ room: string }> {
   static schema = Type.Union([Add])
+  static convention = 'any' as const
   count = 0
   user = ''
 
@@ -206,6 +207,7 @@ t.test('injects services and route args, through the container as a route would'
   class Clock { now () { return 42 } }
   @injectable()
   class Timed extends WebSocketResource {
+    static convention = 'any' as const
     constructor (private readonly prefix: string, private readonly clock: Clock, @inject('greeting') private readonly greeting: string, readonly ws2: ConnectionManager) { super() }
     onTime () { this.send({ type: 'time', payload: `${this.prefix}${this.greeting}${this.clock.now()}` }) }
   }
