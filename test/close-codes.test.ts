@@ -31,6 +31,14 @@ t.test('accepts exactly 1000–1003, 1007–1014 and 3000–4999', async (t) => 
   for (const bad of INVALID) t.notOk(isValidCloseCode(bad), String(bad))
 })
 
+t.test('names the bad value in the error, and cuts or stringifies reasons', async (t) => {
+  t.throws(() => new ClientError('X', 'x', { close: 'a very long string of a close code' as never }), { message: /"a very long string o…"/ })
+  const { closeReason } = await import('../lib/connection/close-codes.js')
+  t.equal(closeReason(42), '42')
+  t.equal(closeReason(null), '')
+  t.equal(Buffer.byteLength(closeReason('é'.repeat(100))) <= 123, true)
+})
+
 t.test('refuses an invalid close code in ClientError at construction', async (t) => {
   for (const bad of INVALID) t.throws(() => new ClientError('X', 'x', { close: bad as number }), code, String(bad))
   t.equal(new ClientError('X', 'x', { close: 4001 }).close, 4001)

@@ -40,8 +40,13 @@ class SetBackend implements Backend {
     this.rooms.get(room)?.delete(connection)
   }
 
-  async identify (): Promise<void> {}
-  async label (): Promise<void> {}
+  async identify (): Promise<void> {
+    if (this.failJoins) throw new Error('store down')
+  }
+
+  async label (): Promise<void> {
+    if (this.failJoins) throw new Error('store down')
+  }
 
   async publish (target: Target, frame: Buffer, options: DeliveryOptions): Promise<void> {
     await this.context.deliver(this.recipients(target), frame, options)
@@ -120,4 +125,9 @@ t.test('undoes the recorded membership when the backend refuses a join, and snap
   t.equal((await client.expect('failed')).payload, 'store down')
   t.same((await client.expect('rooms')).payload, ['a'], 'the refused room is not recorded')
   t.equal(app.ws.snapshot().rooms, 1)
+  const [connection] = app.ws.local()
+  await t.rejects(app.ws.identify(connection, 'ann'), { message: 'store down' })
+  t.equal(connection.user, undefined, 'the refused identity is not recorded')
+  await t.rejects(app.ws.label(connection, 'vip'), { message: 'store down' })
+  t.same([...connection.labels], [], 'the refused label is not recorded')
 })
