@@ -62,9 +62,22 @@ export class RouteRuntime implements SessionHost {
   /** The Fastify websocket handler. */
   readonly accept = (socket: WebSocket, request: FastifyRequest): void => {
     const manager = this.manager
-    const connection = new Connection(createConnectionId(manager.nodeId), socket, manager[kSettings])
-    const context: SessionContext = {
-      connection,
+    const context = this.contextFor(socket, request)
+    const connection = context.connection
+    const probe = (request.raw as { [kUpgradeProbe]?: UpgradeProbe })[kUpgradeProbe]
+    if (probe !== undefined) probe.discriminator = this.frames.discriminator
+    manager[kAdd](connection)
+    this.metrics.connectionsOpened++
+    const session = new Session(this, context, socket)
+    if (debugEnabled(request.log)) this.log(context).debug('connection opened')
+    void session.open()
+  }
+
+  /** A new connection on `socket` and the context its resources share. */
+  contextFor (socket: WebSocket, request: FastifyRequest): SessionContext {
+    const manager = this.manager
+    return {
+      connection: new Connection(createConnectionId(manager.nodeId), socket, manager[kSettings]),
       request,
       manager,
       discriminator: this.frames.discriminator,
@@ -76,13 +89,6 @@ export class RouteRuntime implements SessionHost {
       parent: undefined,
       hooks: undefined
     }
-    const probe = (request.raw as { [kUpgradeProbe]?: UpgradeProbe })[kUpgradeProbe]
-    if (probe !== undefined) probe.discriminator = this.frames.discriminator
-    manager[kAdd](connection)
-    this.metrics.connectionsOpened++
-    const session = new Session(this, context, socket)
-    if (debugEnabled(request.log)) this.log(context).debug('connection opened')
-    void session.open()
   }
 
   /** The tags a connection of this route can send, when the resource is a class (a factory's class is known only per connection). */

@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { WebSocketLike as WebSocket } from '../connection/websocket-like.js'
 import { Connection, type ConnectionSettings } from '../connection/connection.js'
-import { createConnectionId, createNodeId } from '../connection/ids.js'
-import { Session, type ConnectOutcome, type SessionContext, type SessionHost } from '../connection/session.js'
+import { createNodeId } from '../connection/ids.js'
+import { Session, type ConnectOutcome, type SessionHost } from '../connection/session.js'
 import { ERR_ROUTE_NOT_RESOURCE } from '../errors.js'
 import { normalizeHooks, type WebSocketHooks } from '../hooks/hook-chain.js'
 import { backendContext } from '../manager/backend-context.js'
@@ -12,7 +12,7 @@ import type { Token } from '../resources/container.js'
 import { level, type ResourceClass } from '../resources/resource-builder.js'
 import { WebSocketResource } from '../resources/resource.js'
 import { RouteRuntime } from '../routing/route-runtime.js'
-import { kAdd, kSettings } from '../symbols.js'
+import { kAdd } from '../symbols.js'
 import { RecordingBackend } from './recording-backend.js'
 
 /*
@@ -83,20 +83,8 @@ export class SimulationRoute {
   /** Opens a connection on `socket` for `request` and runs it up to the end of onConnect. */
   open (socket: WebSocket, request: FastifyRequest): SimulatedConnection {
     const runtime = this.runtime
-    const connection = new Connection(createConnectionId(this.manager.nodeId), socket, this.manager[kSettings])
-    const context: SessionContext = {
-      connection,
-      request,
-      manager: this.manager,
-      discriminator: runtime.frames.discriminator,
-      routePath: runtime.spec.path,
-      params: request.params as Record<string, string>,
-      box: { state: undefined },
-      log: undefined,
-      scope: undefined,
-      parent: undefined,
-      hooks: undefined
-    }
+    const context = runtime.contextFor(socket, request)
+    const connection = context.connection
     let outcome: ConnectOutcome | Promise<ConnectOutcome> | undefined
     let failure: unknown
     const simulated = {
