@@ -4,6 +4,8 @@ import { serialize, type Connection, type ConnectionSettings, type Metrics } fro
 import { ERR_CONNECTION_NOT_FOUND, ERR_JOIN_REFUSED, ERR_OPTION_INVALID } from './errors.js'
 import { RouteNames } from './routing/route-names.js'
 import { CloseCode } from './messages/wire-errors.js'
+import { ContractRegistry } from './contract/registry.js'
+import { buildAsyncApi, type AsyncApiDocument, type AsyncApiOptions } from './contract/asyncapi/document.js'
 
 /** Options of the broadcast and send methods of `app.ws`. */
 export interface SendOptions {
@@ -41,6 +43,8 @@ export class ConnectionManager {
   readonly settings: ConnectionSettings
   /** The built-in dependency-injection container. */
   readonly container = new Container()
+  /** Every declared route as the contract sees it, and the extension point for other channels (`addChannels`). */
+  readonly contract = new ContractRegistry()
   private readonly names = new RouteNames()
   private readonly emptyWaiters = new Set<() => void>()
 
@@ -145,6 +149,30 @@ export class ConnectionManager {
   /** Serialises once and delivers to every connection, on every node. */
   async broadcastToAll (message: unknown, options: SendOptions = {}): Promise<void> {
     await this.backend.publish({ kind: 'all' }, encode(message), delivery(options))
+  }
+
+  /**
+   * Sends `message` to a connection on any node with a fresh ref and resolves
+   * with the payload of the client's reply (on this node, wherever the
+   * connection lives). Rejects with `FST_PACHINKO_CONNECTION_NOT_FOUND`,
+   * `FST_PACHINKO_REQUEST_TIMEOUT`, `FST_PACHINKO_REQUEST_CLOSED` or `FST_PACHINKO_REQUEST_FAILED`.
+   * @example const { ok } = await app.ws.request(id, { type: 'confirm', payload: { text: 'Leave?' } }, { timeoutMs: 5000 })
+   */
+  async request<T = unknown> (id: string, message: object, options: { timeoutMs?: number } = {}): Promise<T> {
+    const timeoutMs = options.timeoutMs ?? this.settings.requestTimeoutMs
+    const local = this.backend.get(id)
+    if (local !== undefined) return await local.request<T>(message, { timeoutMs })
+    if (this.backend.request === undefined) throw new ERR_CONNECTION_NOT_FOUND(id)
+    return await this.backend.request(id, encode(message), timeoutMs) as T
+  }
+
+  /**
+   * The AsyncAPI 3.0 document of every route declared so far: channels,
+   * messages in both directions, request/reply operations.
+   * @example app.ws.asyncapi({ info: { title: 'Chat', version: '1.0.0' }, servers: { local: { host: 'localhost:3000', protocol: 'ws' } } })
+   */
+  asyncapi (options: AsyncApiOptions = {}): AsyncApiDocument {
+    return buildAsyncApi(this.contract, options)
   }
 
   /** Closes one connection on any node. */

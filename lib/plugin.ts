@@ -14,6 +14,8 @@ import { addWebSocketRoute } from './routing/add-route.js'
 import { installWorkers } from './workers/install-workers.js'
 import { kState } from './symbols.js'
 import { CloseCode } from './messages/wire-errors.js'
+import { installProtocolChoice } from './protocol/subprotocols.js'
+import { serveAsyncApi } from './contract/asyncapi/serve.js'
 
 const WS_DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024
 
@@ -28,7 +30,9 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
     policy: options.policy,
     sendTimeoutMs: options.sendTimeoutMs,
     metrics: newMetrics(),
-    userWebsocket: app.hasDecorator('websocketServer')
+    userWebsocket: app.hasDecorator('websocketServer'),
+    validateOutgoing: options.validateOutgoing,
+    requestTimeoutMs: options.requestTimeoutMs
   }
   if (opts.authorizeJoin !== undefined && typeof opts.authorizeJoin !== 'function') throw new ERR_OPTION_INVALID('authorizeJoin', 'must be a function')
   const manager = new ConnectionManager(createNodeId(), backend, settings, opts.authorizeJoin)
@@ -66,6 +70,7 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
   app.decorate('addWebSocketRoute', addWebSocketRoute)
   app.decorate('addWebSocketHook', addWebSocketHook)
   installWorkers(app, { stopTimeoutMs: options.workerStopTimeoutMs })
+  if (opts.asyncapi !== undefined) serveAsyncApi(app, manager, opts.asyncapi)
 }
 
 function resolveBackend (backend: PachinkoOptions['backend']): Backend {
@@ -77,16 +82,19 @@ function resolveBackend (backend: PachinkoOptions['backend']): Backend {
 async function useWebsocket (app: FastifyInstance, websocketOptions: WebsocketPluginOptions | undefined, options: ResolvedOptions): Promise<void> {
   if (app.hasDecorator('websocketServer')) {
     // registered by the user: keep their settings, except ws's 100 MiB frame limit, which is a cheap memory attack
-    const wssOptions = app.websocketServer.options as { maxPayload?: number }
+    const wssOptions = app.websocketServer.options as { maxPayload?: number, perMessageDeflate?: unknown }
     if (wssOptions.maxPayload === WS_DEFAULT_MAX_PAYLOAD) wssOptions.maxPayload = options.maxPayload
+    if (options.compression !== false) wssOptions.perMessageDeflate = options.compression
+    installProtocolChoice(app.websocketServer.options)
     return
   }
   await app.register(websocket, {
     ...websocketOptions,
-    options: { maxPayload: options.maxPayload, ...websocketOptions?.options },
+    options: { maxPayload: options.maxPayload, perMessageDeflate: options.compression, ...websocketOptions?.options },
     // sessions log socket errors themselves; ws has already started the close with the right code
     errorHandler: websocketOptions?.errorHandler ?? function onSocketError () {}
   })
+  installProtocolChoice(app.websocketServer.options)
 }
 
 async function closeConnections (manager: ConnectionManager, options: ResolvedOptions, log: FastifyInstance['log']): Promise<void> {

@@ -12,3 +12,9 @@ export const kUser = Symbol('pachinko.user')
 export const kState = Symbol('pachinko.state')
 /** The WebSocket hooks of an encapsulation context (Fastify instance). */
 export const kHooks = Symbol('pachinko.hooks')
+/** The server→client requests awaiting a reply on a connection (Connection). */
+export const kRequests = Symbol('pachinko.requests')
+/** The wire names (discriminator, reply field) of the route a connection belongs to (Connection). */
+export const kWire = Symbol('pachinko.wire')
+/** The subprotocol chosen for an upgrade before ws completes it (raw request). */
+export const kProtocol = Symbol('pachinko.protocol')

@@ -8,6 +8,8 @@ import type { Metrics } from './connection.js'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ConnectionContext, WebSocketResource } from '../resources/resource.js'
 import { ClientError, CloseCode, errorFrame } from '../messages/wire-errors.js'
+import { takeAnswer } from '../contract/requests.js'
+import { kRequests } from '../symbols.js'
 
 /*
  * One connection's life: open → onConnect (frames wait) → messages, one at a
@@ -131,6 +133,8 @@ export class Session {
 
   private receive (data: Buffer, isBinary: boolean): void {
     this.route.metrics.messagesIn++
+    // answers to server requests go ahead of the queue: the handler awaiting one may be what holds the queue
+    if (this.connection[kRequests] !== undefined && takeAnswer(this.connection, data, isBinary)) return
     if (this.phase === OPEN && this.queue === undefined && this.inFlight < this.limit) {
       this.run(data, isBinary)
       return

@@ -14,6 +14,11 @@ export interface HandlerEntry {
   readonly method: string | symbol
   readonly fn: (this: unknown, message: unknown) => unknown
   readonly validator: MessageValidator | undefined
+  /** The message schema (explicit or from `static schema`), if any. */
+  readonly schema: TSchema | undefined
+  /** The reply schema of `@handlesMessage(tag, schema, { reply })`, and its compiled strict check. */
+  readonly reply: TSchema | undefined
+  readonly replyValidator: MessageValidator | undefined
 }
 
 /** A resource class read once: tag → handler. */
@@ -21,6 +26,8 @@ export interface DispatchTable {
   readonly className: string
   /** How many messages of one connection may be handled at once (`static concurrency`, default 1). */
   readonly concurrency: number
+  /** One entry per bound handler, by its canonical tag (what the contract documents). */
+  readonly entries: readonly HandlerEntry[]
   lookup (tag: string): HandlerEntry | undefined
 }
 
@@ -37,22 +44,22 @@ const tables = new WeakMap<ResourceClass, Map<string, DispatchTable>>()
  * strictness, built on first use and cached. Throws the declaration errors
  * (duplicate tag, schema without the discriminator literal).
  */
-export function dispatchTableOf (cls: ResourceClass, discriminator: string, strict: boolean, stop: object): DispatchTable {
+export function dispatchTableOf (cls: ResourceClass, discriminator: string, strict: boolean, stop: object, replyField?: string): DispatchTable {
   let byConfig = tables.get(cls)
   if (byConfig === undefined) {
     byConfig = new Map()
     tables.set(cls, byConfig)
   }
-  const key = `${discriminator}\0${strict}`
+  const key = `${discriminator}\0${strict}\0${replyField ?? ''}`
   let table = byConfig.get(key)
   if (table === undefined) {
-    table = buildTable(cls, discriminator, strict, stop)
+    table = buildTable(cls, discriminator, strict, stop, replyField)
     byConfig.set(key, table)
   }
   return table
 }
 
-function buildTable (cls: ResourceClass, discriminator: string, strict: boolean, stop: object): DispatchTable {
+function buildTable (cls: ResourceClass, discriminator: string, strict: boolean, stop: object, replyField: string | undefined): DispatchTable {
   const className = nameOf(cls)
   const prototype = cls.prototype as Record<string | symbol, unknown>
   const chain: object[] = []
@@ -79,8 +86,9 @@ function buildTable (cls: ResourceClass, discriminator: string, strict: boolean,
     decoratedMethods.add(record.method)
     const schema = record.schema ?? staticSchemas.get(record.tag)
     if (record.schema !== undefined) checkExplicitSchema(record.schema, record.tag, className, discriminator)
-    exact.set(record.tag, entry(record.tag, record.method, fn, schema, record.strict ?? strict))
+    exact.set(record.tag, entry(record.tag, record.method, fn, schema, record.strict ?? strict, replyField, record.reply))
   }
+  const entries = [...exact.values()]
 
   const seen = new Set<string>()
   for (const proto of chain) {
@@ -92,8 +100,9 @@ function buildTable (cls: ResourceClass, discriminator: string, strict: boolean,
       const pascal = name.slice(2)
       const canonical = [...staticSchemas.keys()].find((tag) => toPascal(tag) === pascal)
       const tag = canonical ?? pascal[0].toLowerCase() + pascal.slice(1)
-      const handler = entry(tag, name, fn, canonical === undefined ? undefined : staticSchemas.get(canonical), strict)
+      const handler = entry(tag, name, fn, canonical === undefined ? undefined : staticSchemas.get(canonical), strict, replyField, undefined)
       byPascal.set(pascal, handler)
+      entries.push(handler)
       for (const spelling of spellings(pascal, canonical)) if (!exact.has(spelling)) exact.set(spelling, handler)
     }
   }
@@ -101,6 +110,7 @@ function buildTable (cls: ResourceClass, discriminator: string, strict: boolean,
   return {
     className,
     concurrency: readConcurrency(cls, className),
+    entries,
     lookup (tag) {
       const found = exact.get(tag)
       if (found !== undefined || byPascal.size === 0) return found
@@ -116,12 +126,17 @@ export function nameOf (cls: { name: string }): string {
   return cls.name === '' ? 'anonymous class' : cls.name
 }
 
-function entry (tag: string, method: string | symbol, fn: unknown, schema: TSchema | undefined, strict: boolean): HandlerEntry {
+function entry (
+  tag: string, method: string | symbol, fn: unknown, schema: TSchema | undefined, strict: boolean, replyField: string | undefined, reply: TSchema | undefined
+): HandlerEntry {
   return {
     tag,
     method,
     fn: fn as HandlerEntry['fn'],
-    validator: schema === undefined ? undefined : compileMessageSchema(schema, strict)
+    validator: schema === undefined ? undefined : compileMessageSchema(schema, strict, replyField),
+    schema,
+    reply,
+    replyValidator: reply === undefined ? undefined : compileMessageSchema(reply, true)
   }
 }
 

@@ -9,6 +9,7 @@ import { dispatchTableOf, type DispatchTable } from '../messages/dispatch-table.
 import { buildChain, buildPlain, type Level, type ResourceClass, type ResourceFactoryOption } from '../resources/resource-builder.js'
 import { connectionLog, WebSocketResource } from '../resources/resource.js'
 import { Session, type ConnectOutcome, type SessionContext, type SessionHost } from '../connection/session.js'
+import { kWire } from '../symbols.js'
 
 /** Hooks by event, as lists. */
 export type HookTier = Partial<Record<HookEvent, WebSocketHook[]>>
@@ -58,11 +59,13 @@ export class RouteRuntime implements SessionHost {
   readonly accept = (socket: WebSocket, request: FastifyRequest): void => {
     const manager = this.manager
     const connection = new Connection(createConnectionId(manager.nodeId), socket, manager.settings)
+    connection[kWire] = this.frames
     const context: SessionContext = {
       connection,
       request,
       manager,
       discriminator: this.frames.discriminator,
+      replyField: this.frames.replyField,
       routePath: this.spec.path,
       params: request.params as Record<string, string>,
       box: { state: undefined },
@@ -192,7 +195,7 @@ export class RouteRuntime implements SessionHost {
   }
 
   private tableOf (cls: ResourceClass): DispatchTable {
-    return dispatchTableOf(cls, this.frames.discriminator, this.spec.strict, WebSocketResource.prototype)
+    return dispatchTableOf(cls, this.frames.discriminator, this.spec.strict, WebSocketResource.prototype, this.frames.replyField)
   }
 }
 
