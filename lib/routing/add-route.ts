@@ -152,11 +152,9 @@ function declare (
     resourceFactory: shared.resourceFactory
   }, state.manager)
   if (name !== undefined) state.manager.nameRoute(name, fullPath)
-  state.manager.contract.addRoute({
-    path: fullPath, name, resource, isClass, discriminator: shared.discriminator, replyField: shared.replyField, strict: shared.strict,
-    subprotocols: shared.subprotocols, schema: shared.fastifyOptions.schema,
-    table: isClass ? dispatchTableOf(resource as ResourceClass, shared.discriminator, shared.strict, WebSocketResource.prototype, shared.replyField) : undefined
-  })
+  const { discriminator, replyField, strict, subprotocols } = shared
+  const table = isClass ? dispatchTableOf(resource as ResourceClass, discriminator, strict, WebSocketResource.prototype, replyField) : undefined
+  state.manager.contract.addRoute({ path: fullPath, name, resource, isClass, discriminator, replyField, strict, subprotocols, schema: shared.fastifyOptions.schema, table })
   instance.route({ ...shared.fastifyOptions, method: 'GET', url, websocket: true, handler: runtime.accept } as never)
   if (!isClass) return
   for (const sub of subroutesOf(resource)) {

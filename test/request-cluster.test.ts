@@ -1,0 +1,103 @@
+import 'reflect-metadata'
+import Fastify, { type FastifyInstance } from 'fastify'
+import t, { type Test } from 'tap'
+import pachinko, { WebSocketResource, createBus, redisBackend, type Backend } from '../lib/index.js'
+import { connect } from '../lib/testing/index.js'
+import { untilAsync } from './helpers/build.js'
+import { needRedis, REDIS_URL, testPrefix } from './helpers/redis.js'
+
+/*
+ * A server → client request to a connection on another node resolves on the
+ * node that asked, the same over the in-process bus and over real Redis.
+ */
+
+class Member extends WebSocketResource {
+  override onConnect () {
+    this.send({ type: 'welcome', payload: this.connection.id })
+  }
+}
+
+interface Question { type: 'question', ref: number, payload: unknown }
+
+async function node (t: Test, backend: Backend): Promise<FastifyInstance> {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(pachinko, { backend })
+  app.addWebSocketRoute('/m', Member)
+  await app.ready()
+  return app
+}
+
+function suite (name: string, backends: (t: Test) => Promise<[Backend, Backend] | undefined>): void {
+  t.test(`${name}: a request to a connection on another node resolves on the asking node`, async (t) => {
+    const pair = await backends(t)
+    if (pair === undefined) return
+    const [asker, home] = [await node(t, pair[0]), await node(t, pair[1])]
+    const client = await connect(home, '/m')
+    const id = (await client.expect<{ payload: string }>('welcome')).payload
+    await untilAsync(async () => await asker.ws.count() === 1, 3000, 'the connection to be published')
+
+    const asking = asker.ws.request(id, { type: 'question', payload: { text: 'still there?' } }, { timeoutMs: 3000 })
+    const question = await client.expect<Question>('question')
+    t.same(question.payload, { text: 'still there?' })
+    client.send({ type: 'reply', ref: question.ref, payload: { yes: true } })
+    t.same(await asking, { yes: true })
+
+    const acked = asker.ws.request(id, { type: 'question' })
+    client.send({ type: 'reply', ref: (await client.expect<Question>('question')).ref })
+    t.equal(await acked, undefined, 'a reply without payload resolves with undefined, as locally')
+
+    const refused = asker.ws.request(id, { type: 'question' })
+    client.send({ type: 'error', ref: (await client.expect<Question>('question')).ref, error: { code: 'DECLINED', message: 'no' } })
+    await t.rejects(refused, { code: 'FST_PACHINKO_REQUEST_FAILED', clientError: { code: 'DECLINED', message: 'no' } })
+
+    await t.rejects(asker.ws.request(id, { type: 'question' }, { timeoutMs: 100 }), { code: 'FST_PACHINKO_REQUEST_TIMEOUT', message: /within 100 ms/ })
+    await client.expect('question')
+
+    const closing = asker.ws.request(id, { type: 'question' }, { timeoutMs: 3000 })
+    await client.expect('question')
+    await client.close()
+    await t.rejects(closing, { code: 'FST_PACHINKO_REQUEST_CLOSED' }, 'the close on the home node ends the request at once')
+    await untilAsync(async () => await asker.ws.count() === 0, 3000, 'the connection to be gone')
+    await t.rejects(asker.ws.request(id, { type: 'question' }), { code: 'FST_PACHINKO_CONNECTION_NOT_FOUND' })
+    const elsewhere = `${home.ws.nodeId}.nobody`
+    await t.rejects(asker.ws.request(elsewhere, { type: 'question' }), { code: 'FST_PACHINKO_CONNECTION_NOT_FOUND' })
+    await t.rejects(asker.ws.request(`${asker.ws.nodeId}.nobody`, { type: 'question' }), { code: 'FST_PACHINKO_CONNECTION_NOT_FOUND' }, 'an id of this node that is gone')
+  })
+
+  t.test(`${name}: the connection's node answers not-found when the connection left after the check`, async (t) => {
+    const pair = await backends(t)
+    if (pair === undefined) return
+    const [asker, home] = [await node(t, pair[0]), await node(t, pair[1])]
+    const client = await connect(home, '/m')
+    const id = (await client.expect<{ payload: string }>('welcome')).payload
+    await untilAsync(async () => await asker.ws.count() === 1, 3000, 'the connection to be published')
+    // gone from the home node's memory, still in what it published: its node channel is reached and says not found
+    home.ws.backend.get(id)?.terminate()
+    const backend = home.ws.backend as unknown as { connectionsById: Map<string, unknown> }
+    backend.connectionsById.delete(id)
+    await t.rejects(asker.ws.request(id, { type: 'question' }, { timeoutMs: 3000 }), { code: 'FST_PACHINKO_CONNECTION_NOT_FOUND' })
+  })
+}
+
+suite('bus', async () => {
+  const bus = createBus()
+  return [bus.backend({ heartbeatMs: 100 }), bus.backend({ heartbeatMs: 100 })]
+})
+
+suite('redis', async (t) => {
+  if (!await needRedis(t)) return undefined
+  const prefix = testPrefix('request')
+  return [redisBackend({ url: REDIS_URL, prefix, heartbeatMs: 200 }), redisBackend({ url: REDIS_URL, prefix, heartbeatMs: 200 })]
+})
+
+t.test('a cross-node request fails fast with a coded error while the bus is down', async (t) => {
+  const bus = createBus()
+  const [asker, home] = [await node(t, bus.backend({ heartbeatMs: 100 })), await node(t, bus.backend({ heartbeatMs: 100 }))]
+  const client = await connect(home, '/m')
+  const id = (await client.expect<{ payload: string }>('welcome')).payload
+  await untilAsync(async () => await asker.ws.count() === 1, 3000, 'the connection to be published')
+  bus.outage()
+  await t.rejects(asker.ws.request(id, { type: 'question' }, { timeoutMs: 3000 }), { code: 'FST_PACHINKO_BACKEND_UNAVAILABLE' })
+  bus.restore()
+})
