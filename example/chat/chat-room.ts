@@ -5,11 +5,24 @@ const SendMessage = message('sendMessage', { text: Type.String({ minLength: 1, m
 const StartTyping = message('startTyping')
 const StopTyping = message('stopTyping')
 
+const User = Type.String({ minLength: 1, maxLength: 32 })
+/** A chat line as everyone in the room sees it; also the reply to `sendMessage` when it carries a ref. */
+const ChatLine = Type.Object({ user: User, text: Type.String({ minLength: 1, maxLength: 2000 }) })
+/** What the room sends: declared, so `this.send`/`broadcast` are typed and checked, and the AsyncAPI document lists them. */
+export const ChatEmits = Type.Union([
+  message('systemMessage', { text: Type.String() }),
+  message('newMessage', ChatLine),
+  message('userJoined', { user: User }),
+  message('userLeft', { user: User }),
+  message('userTyping', { user: User, isTyping: Type.Boolean() })
+])
+
 const MAX_NAME = 32
 
 /** One chat member's connection to one room: `/ws/chat/:room?user=NAME`. */
-export class ChatRoom extends WebSocketResource<{ room: string }> {
+export class ChatRoom extends WebSocketResource<{ room: string }, Record<string, unknown>, typeof ChatEmits> {
   static schema = Type.Union([SendMessage, StartTyping, StopTyping])
+  static emits = ChatEmits
   private user = ''
 
   override async onConnect (): Promise<boolean> {
@@ -30,10 +43,12 @@ export class ChatRoom extends WebSocketResource<{ room: string }> {
 
   // TypeScript's __decorate helper has branches that map onto the decorated method's line
   /* c8 ignore start */
-  @handlesMessage('sendMessage')
-  async sendMessage (msg: Static<typeof SendMessage>): Promise<void> {
+  @handlesMessage('sendMessage', SendMessage, { reply: ChatLine })
+  async sendMessage (msg: Static<typeof SendMessage>): Promise<Static<typeof ChatLine>> {
     /* c8 ignore stop */
-    await this.broadcast(this.params.room, { type: 'newMessage', payload: { user: this.user, text: msg.payload.text } })
+    const line = { user: this.user, text: msg.payload.text }
+    await this.broadcast(this.params.room, { type: 'newMessage', payload: line })
+    return line
   }
 
   async onStartTyping (): Promise<void> {

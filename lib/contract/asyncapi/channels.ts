@@ -31,7 +31,7 @@ export function routeChannel (route: RouteContract): ChannelSpec {
   if (route.subprotocols !== undefined) descriptions.push(`Subprotocols: ${route.subprotocols.join(', ')} (the first of the client's offers listed here is chosen).`)
   if (!route.isClass) descriptions.push('Its resource is made by a factory, so its messages are not known until run time.')
   return {
-    id: route.name ?? route.path,
+    id: route.name ?? address,
     address,
     description: descriptions.join(' '),
     parameters,

@@ -12,6 +12,8 @@ type Json = Record<string, unknown>
 /** The `components.schemas` of one document, filled as payloads are converted. */
 export class SchemaComponents {
   readonly schemas: Record<string, Json> = {}
+  /** The same definition (name and content) met again, in another payload, reuses its component. */
+  private readonly seen = new Map<string, string>()
 
   /** A deep copy of `schema` with every local definition hoisted into components. */
   convert (schema: unknown): Json {
@@ -28,9 +30,19 @@ export class SchemaComponents {
     const defs = (source.$defs ?? source.definitions) as Record<string, unknown> | undefined
     if (defs !== null && typeof defs === 'object') {
       const names = new Map(scope)
-      for (const local of Object.keys(defs)) names.set(local, this.allocate(local))
+      const fresh: string[] = []
+      for (const local of Object.keys(defs)) {
+        const key = `${local}\0${JSON.stringify(defs[local])}`
+        let name = this.seen.get(key)
+        if (name === undefined) {
+          name = this.allocate(local)
+          this.seen.set(key, name)
+          fresh.push(local)
+        }
+        names.set(local, name)
+      }
       inner = names
-      for (const local of Object.keys(defs)) this.schemas[names.get(local) as string] = this.rewrite(defs[local], inner) as Json
+      for (const local of fresh) this.schemas[names.get(local) as string] = this.rewrite(defs[local], inner) as Json
     }
     const out: Json = {}
     for (const key of Object.keys(source)) {
