@@ -16,6 +16,8 @@ export interface ResourceContract {
 
 /** True when no resource type was given: every tag and payload is then loosely typed. */
 type Loose<R> = unknown extends R ? true : false
+/** A side the class does not declare (no `static schema` / `static emits`) is loosely typed too. */
+type Undeclared<M> = [M] extends [never] ? true : false
 
 /** The messages the server accepts (the members of `static schema`). */
 export type ClientMessage<R> = R extends { schema: infer S extends TSchema } ? Static<S> : never
@@ -24,10 +26,10 @@ export type ClientMessage<R> = R extends { schema: infer S extends TSchema } ? S
 export type ServerMessage<R> = R extends { emits: infer E extends TSchema } ? Static<E> : never
 
 /** The tags the client may send. */
-export type ClientTag<R, D extends string = 'type'> = Loose<R> extends true ? string : TagOf<ClientMessage<R>, D>
+export type ClientTag<R, D extends string = 'type'> = Loose<R> extends true ? string : Undeclared<ClientMessage<R>> extends true ? string : TagOf<ClientMessage<R>, D>
 
 /** The tags the server may send. */
-export type ServerTag<R, D extends string = 'type'> = Loose<R> extends true ? string : TagOf<ServerMessage<R>, D>
+export type ServerTag<R, D extends string = 'type'> = Loose<R> extends true ? string : Undeclared<ServerMessage<R>> extends true ? string : TagOf<ServerMessage<R>, D>
 
 type TagOf<M, D extends string> = M extends { [K in D]: infer T extends string } ? T : never
 type ByTag<M, D extends string, T> = Extract<M, { [K in D]: T }>
