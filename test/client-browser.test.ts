@@ -60,17 +60,17 @@ t.test('the client works in Chromium against the chat example', async (t) => {
   await tab.waitForSelector('#status:text-is("open")')
   await tab.waitForSelector('text=Welcome to #lobby, ann!')
 
-  await tab.evaluate(async () => { await (window as unknown as { say: (text: string) => Promise<void> }).say('hello from Chromium') })
+  await tab.evaluate(async () => { await (globalThis as unknown as { say: (text: string) => Promise<void> }).say('hello from Chromium') })
   t.same(JSON.parse(await tab.textContent('#reply') as string), { user: 'ann', text: 'hello from Chromium' }, 'a request resolves with its reply')
   await tab.waitForSelector('text=ann: hello from Chromium')
-  await tab.evaluate(async () => { await (window as unknown as { say: (text: string) => Promise<void> }).say('') })
+  await tab.evaluate(async () => { await (globalThis as unknown as { say: (text: string) => Promise<void> }).say('') })
   t.equal(await tab.textContent('#error'), 'ClientRequestError VALIDATION', 'an error frame with the ref rejects the request')
 
   const [connection] = [...app.ws.local()]
   t.same(await connection.request({ type: 'confirm', payload: { question: 'stay?' } }, { timeoutMs: 3000 }), { confirmed: 'stay?', by: 'ann' }, 'the page answers a server request')
 
   await app.ws.disconnect(connection.id, 1012, 'restart')
-  await tab.waitForFunction(() => (window as unknown as { statuses: string[] }).statuses.join(',') === 'open,reconnecting,open')
+  await tab.waitForFunction(() => (globalThis as unknown as { statuses: string[] }).statuses.join(',') === 'open,reconnecting,open')
   t.equal(app.ws.size, 1, 'reconnected')
   t.same(failures, [])
 })

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { ErrorBody } from '../messages/wire-errors.js'
+import type { ServerMessage, ServerTag } from '../client/contract-types.js'
 
 /**
  * A received frame: parsed JSON for text frames that hold JSON, the text otherwise, a Buffer for binary frames.
@@ -71,6 +72,24 @@ export interface TestConnection<In = Frame> {
   close (code?: number, reason?: string): Promise<CloseInfo>
 }
 
+/** A reply frame: the answer to a message that carried a ref. */
+export interface ReplyFrame extends Frame {
+  ref: string | number
+  payload?: unknown
+}
+
+type Emitted<R, T> = [ServerMessage<R>] extends [never] ? Frame : Extract<ServerMessage<R>, { type: T }>
+
+/** A test connection typed from a resource class (`connect<typeof ChatRoom>`): `expect(tag)` takes the tags its `static emits` declares. */
+export interface ResourceTestConnection<R> extends Omit<TestConnection<Frame>, 'expect'> {
+  expect (tag: 'error', options?: { timeout?: number }): Promise<ErrorFrame>
+  expect (tag: 'reply', options?: { timeout?: number }): Promise<ReplyFrame>
+  expect<T extends ServerTag<R>> (tag: T, options?: { timeout?: number }): Promise<Emitted<R, T>>
+}
+
+/** What `connect<In>()` gives: typed from a resource class, or frames of type `In`. */
+export type TestConnectionOf<In> = In extends abstract new (...args: never[]) => unknown ? ResourceTestConnection<In> : TestConnection<In>
+
 /** An upgrade the server answered with an HTTP status instead of 101. */
 export class UpgradeRefusedError extends Error {
   constructor (readonly statusCode: number) {
@@ -90,12 +109,13 @@ interface Waiter {
 /**
  * Connects to a WebSocket route of `app` without a network port (over
  * `app.injectWS`), running the route's Fastify hooks like a real upgrade.
+ * `connect<typeof ChatRoom>()` types `expect(tag)` from the class's `static emits`.
  * @example
  * const alice = await connect(app, '/ws/chat/general', { query: { user: 'alice' } })
  * alice.send({ type: 'sendMessage', payload: { text: 'hi' } })
  * const msg = await alice.expect('newMessage')
  */
-export async function connect<In = Frame> (app: FastifyInstance, path: string, options: ConnectOptions = {}): Promise<TestConnection<In>> {
+export async function connect<In = Frame> (app: FastifyInstance, path: string, options: ConnectOptions = {}): Promise<TestConnectionOf<In>> {
   await app.ready()
   const discriminator = options.discriminator ?? 'type'
   const defaultTimeout = options.timeout ?? 2000
@@ -163,7 +183,7 @@ export async function connect<In = Frame> (app: FastifyInstance, path: string, o
     })
   }
 
-  return {
+  const connection: TestConnection<In> = {
     socket,
     trace,
     closed,
@@ -187,6 +207,8 @@ export async function connect<In = Frame> (app: FastifyInstance, path: string, o
       return await closed
     }
   }
+  // one object either way: the resource-typed view only narrows what expect() takes and returns
+  return connection as TestConnectionOf<In>
 }
 
 /**

@@ -4,3 +4,4 @@
  */
 export { connect, UpgradeRefusedError } from './connect.js'
 export type { CloseInfo, ConnectOptions, ErrorFrame, Frame, TestConnection, TraceEntry } from './connect.js'
+export type { ReplyFrame, ResourceTestConnection, TestConnectionOf } from './connect.js'
