@@ -12,7 +12,8 @@ import { ERR_OPTION_INVALID } from '../errors.js'
 /** The `compression` plugin option: permessage-deflate with ws's memory settings. */
 export interface CompressionOptions {
   /**
-   * Frames smaller than this many bytes are sent uncompressed.
+   * Frames smaller than this many bytes are sent uncompressed. ws applies it
+   * only when `serverNoContextTakeover` is on; with context takeover every frame is compressed.
    * @default 1024
    */
   threshold?: number
