@@ -1,6 +1,7 @@
 import t from 'tap'
 import * as main from '../lib/index.js'
 import * as testing from '../lib/testing/index.js'
+import * as client from '../lib/client/index.js'
 import { readFileSync } from 'node:fs'
 
 t.test('pins the public runtime exports', async (t) => {
@@ -11,11 +12,13 @@ t.test('pins the public runtime exports', async (t) => {
   ])
   t.equal(main.default, main.pachinko)
   t.same(Object.keys(testing).sort(), ['UpgradeRefusedError', 'connect'])
+  t.same(Object.keys(client).sort(), ['ClientRequestError', 'PachinkoClient', 'backoffDelay', 'connectClient', 'isFinalClose'])
 })
 
-t.test('exposes exactly "." and "./testing" from package.json', async (t) => {
+t.test('exposes exactly ".", "./testing" and "./client" from package.json, and the fastify-pachinko bin', async (t) => {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-  t.same(Object.keys(pkg.exports), ['.', './testing'])
+  t.same(Object.keys(pkg.exports), ['.', './testing', './client'])
+  t.same(pkg.bin, { 'fastify-pachinko': './dist/lib/contract/asyncapi/cli.js' })
   t.equal(pkg.type, 'module')
   t.equal(pkg.license, 'ISC')
 })

@@ -1,5 +1,6 @@
 import 'reflect-metadata'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import pachinko, { WebSocketResource, createBus, redisBackend, type Backend } from '../lib/index.js'
 import { connect } from '../lib/testing/index.js'
@@ -100,4 +101,41 @@ t.test('a cross-node request fails fast with a coded error while the bus is down
   bus.outage()
   await t.rejects(asker.ws.request(id, { type: 'question' }, { timeoutMs: 3000 }), { code: 'FST_PACHINKO_BACKEND_UNAVAILABLE' })
   bus.restore()
+})
+
+t.test('redis: malformed requests and answers on a node channel are refused without harm', async (t) => {
+  if (!await needRedis(t)) return
+  const prefix = testPrefix('request-hostile')
+  const [asker, home] = [await node(t, redisBackend({ url: REDIS_URL, prefix, heartbeatMs: 200 })), await node(t, redisBackend({ url: REDIS_URL, prefix, heartbeatMs: 200 }))]
+  const client = await connect(home, '/m')
+  const id = (await client.expect<{ payload: string }>('welcome')).payload
+  await untilAsync(async () => await asker.ws.count() === 1, 3000, 'the connection to be published')
+  const redis = new Redis(REDIS_URL)
+  t.teardown(() => redis.disconnect())
+  const channel = (nodeId: string): string => `${prefix}:ch:node:${nodeId}`
+  const envelope = (header: object, frame = ''): Buffer => Buffer.from(`${JSON.stringify(header)}\n${frame}`)
+
+  // a request whose message is not JSON: the home node answers with a failure instead of throwing
+  const listener = new Redis(REDIS_URL)
+  t.teardown(() => listener.disconnect())
+  await listener.subscribe(channel('fake-asker'))
+  const answered = new Promise<string>((resolve) => listener.on('message', (_c: string, message: string) => resolve(message)))
+  await redis.publish(channel(home.ws.nodeId), envelope({ n: 'fake-asker', op: 'request', id, q: '1', t: 1000 }, '{not json'))
+  t.match(JSON.parse((await answered).split('\n')[0]), { op: 'answer', q: '1', e: 'FST_PACHINKO_REQUEST_FAILED' })
+
+  // answers that are not JSON, or carry an error code of another kind, reject the waiting request with a coded error
+  const first = asker.ws.request(id, { type: 'question' }, { timeoutMs: 3000 })
+  await client.expect('question')
+  await redis.publish(channel(asker.ws.nodeId), envelope({ n: home.ws.nodeId, op: 'answer', q: '1' }, '{not json'))
+  await t.rejects(first, { code: 'FST_PACHINKO_REQUEST_FAILED', message: /BAD_ANSWER/ })
+  const second = asker.ws.request(id, { type: 'question' }, { timeoutMs: 3000 })
+  await client.expect('question')
+  await redis.publish(channel(asker.ws.nodeId), envelope({ n: home.ws.nodeId, op: 'answer', q: '2', e: 'FST_PACHINKO_SEND_DROPPED' }))
+  await t.rejects(second, { code: 'FST_PACHINKO_REQUEST_FAILED', message: /FST_PACHINKO_SEND_DROPPED/ })
+  await redis.publish(channel(asker.ws.nodeId), envelope({ n: home.ws.nodeId, op: 'answer', q: '999' }, '"nobody waits"'))
+  await redis.publish(channel(asker.ws.nodeId), envelope({ n: home.ws.nodeId, op: 'answer' }))
+
+  const third = asker.ws.request(id, { type: 'question' }, { timeoutMs: 3000 })
+  client.send({ type: 'reply', ref: (await client.expect<Question>('question')).ref, payload: 'fine' })
+  t.equal(await third, 'fine', 'both nodes carry on')
 })

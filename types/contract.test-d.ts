@@ -30,6 +30,8 @@ class ChatRoom extends WebSocketResource<{ room: string }, Record<string, unknow
   onStartTyping (): number { return 1 }
 }
 
+void ChatRoom
+
 class WrongReply extends WebSocketResource {
   // @ts-expect-error the handler must resolve to the reply schema's type
   @handlesMessage('sendMessage', SendMessage, { reply: Line })
