@@ -98,6 +98,24 @@ class Tree extends WebSocketResource<{ id: string }, Record<string, unknown>, ty
 
   onEcho () {}
 }
+// another definition named TreeNode, and schemas with $defs and definitions of their own
+const OtherNode = Type.Cyclic({ TreeNode: Type.Object({ label: Type.String(), next: Type.Optional(Type.Ref('TreeNode')) }) }, 'TreeNode')
+const WithDefs = { type: 'object', $defs: { Point: { type: 'object', properties: { x: { type: 'number' } } } }, properties: { at: { $ref: '#/$defs/Point' }, tree: { $ref: '#/components/schemas/TreeNode' } } }
+const WithDefinitions = { type: 'object', definitions: { Size: { type: 'integer' } }, properties: { size: { $ref: '#/definitions/Size' } } }
+class Shapes extends WebSocketResource {
+  static schema = Type.Union([message('other', OtherNode), message('point', WithDefs as never), message('size', WithDefinitions as never), Type.Object({ type: Type.Literal('own'), ref: Type.Integer() })])
+  onOwn () {}
+  onOther () {}
+  onPoint () {}
+  onSize () {}
+  /* c8 ignore start -- TypeScript's __decorate helper has branches that map onto the decorated method's line */
+  @handlesMessage('count', { reply: Type.Integer() })
+  count () {
+    /* c8 ignore stop */
+    return 1
+  }
+}
+
 function TreeEmits () {
   return Type.Union([message('tree', TreeNode), message('echo', { text: Type.String(), at: Type.Number() })])
 }
@@ -109,11 +127,12 @@ t.test('documents cyclic schemas, subprotocols, replies, query and headers of a 
     schema: {
       querystring: Type.Object({ token: Type.String() }),
       headers: { type: 'object', properties: { 'x-team': { type: 'string' } }, required: ['x-team'] },
-      params: { type: 'object', properties: { part: { type: 'string', enum: ['left', 'right'] } } }
+      params: { type: 'object', properties: { id: { type: 'string', description: 'The tree id.' }, part: { type: 'string', enum: ['left', 'right'] } } }
     }
   })
   app.addWebSocketRoute('/factory', () => new Tree())
-  app.addWebSocketRoute('/files/*', Tree)
+  app.addWebSocketRoute('/files/*', Tree, { subprotocols: ['files.v1'] })
+  app.addWebSocketRoute('/', Shapes)
   app.ws.contract.addChannels(() => [{
     id: 'hub room',
     address: '/socket/{topic}',
@@ -121,10 +140,10 @@ t.test('documents cyclic schemas, subprotocols, replies, query and headers of a 
   }])
   const document = app.ws.asyncapi({ id: 'urn:example:trees', info: { title: 'Trees', version: '2.0.0', description: 'test' } }) as Json
   await parses(t, document)
-  t.same(Object.keys(document.channels), ['trees_id_part', 'factory', 'files_wildcard', 'hub_room'])
+  t.same(Object.keys(document.channels), ['trees_id_part', 'factory', 'files_wildcard', 'root', 'hub_room'])
   const trees = document.channels.trees_id_part
   t.equal(trees.address, '/trees/{id}/{part}')
-  t.match(trees.parameters, { id: { description: /matching \^\\d\+/ }, part: { enum: ['left', 'right'] } })
+  t.match(trees.parameters, { id: { description: 'The tree id.' }, part: { description: /optional/, enum: ['left', 'right'] } })
   t.equal(document.channels.files_wildcard.address, '/files/{wildcard}')
   t.same(Object.keys(document.channels.files_wildcard.parameters), ['wildcard'])
   t.same(trees['x-subprotocols'], ['tree.v2', 'tree.v1'])
@@ -137,7 +156,15 @@ t.test('documents cyclic schemas, subprotocols, replies, query and headers of a 
   t.same(Object.keys(trees.messages), ['put', 'put.reply', 'echo', 'tree', 'echo_2', 'error'], 'a tag in both directions gets two messages')
   t.same(trees.messages.put.payload.properties.payload, { $ref: '#/components/schemas/TreeNode' }, 'a Type.Cyclic $ref points into components')
   t.same(document.components.schemas.TreeNode.properties.children.items, { $ref: '#/components/schemas/TreeNode' })
-  t.same(Object.keys(document.components.schemas), ['TreeNode'], 'the same definition is hoisted once')
+  t.same(Object.keys(document.components.schemas), ['TreeNode', 'TreeNode_2', 'Point', 'Size'], 'the same definition is hoisted once, another of the same name apart')
+  const shapes = document.channels.root.messages
+  t.same(shapes.other.payload.properties.payload, { $ref: '#/components/schemas/TreeNode_2' })
+  t.same(document.components.schemas.TreeNode_2.properties.next, { $ref: '#/components/schemas/TreeNode_2' })
+  t.same(shapes.point.payload.properties.payload.properties, { at: { $ref: '#/components/schemas/Point' }, tree: { $ref: '#/components/schemas/TreeNode' } })
+  t.same(shapes.size.payload.properties.payload.properties.size, { $ref: '#/components/schemas/Size' })
+  t.same(shapes['count.reply'].payload.properties.payload, { type: 'integer' }, 'a reply schema without a message schema')
+  t.same(shapes.own.payload.properties.ref, { type: 'integer' }, 'a schema\'s own ref field is kept')
+  t.same(document.channels.files_wildcard.bindings.ws.headers.required, ['sec-websocket-protocol'])
   t.same(document.channels.factory.messages.error.name, 'error', 'a factory route has a channel, with the messages known without its class')
   t.match(document.channels.factory.description, /factory/)
   t.same(tagsOf(document, 'hub_room', 'receive'), ['phx_join'])
@@ -189,6 +216,8 @@ t.test('the CLI writes the document of an app module without starting it', async
     t.equal(await main(argv, io), 2)
     t.match(err.pop(), pattern)
   }
+  t.equal(await main(['asyncapi', 'example/chat/app.ts', '--out', join(dir, 'missing', 'x.json')], io), 1, 'a file that cannot be written')
+  t.match(err.pop(), /ENOENT/)
   t.equal(await main(['asyncapi', 'example/chat/app.ts', '--server', 'local=http://x'], io), 1)
   t.match(err.pop(), /expected NAME=ws:\/\/host/)
   t.equal(await main(['asyncapi', 'example/chat/app.ts', '--export', 'missing'], io), 1)
@@ -196,7 +225,12 @@ t.test('the CLI writes the document of an app module without starting it', async
   t.equal(await main(['asyncapi', 'example/chat/chat-room.ts'], io), 1)
   t.match(err.pop(), /has no candidate exports/, 'classes are not builders')
   t.equal(await main(['asyncapi', 'test/fixtures/asyncapi-not-an-app.ts'], io), 1)
+  t.match(err.pop(), /has several candidate exports \(buildNothing, buildNothingElse\)/)
+  t.equal(await main(['asyncapi', 'test/fixtures/asyncapi-not-an-app.ts', '--export', 'buildNothing'], io), 1)
   t.match(err.pop(), /did not give a Fastify app/)
+  out.length = 0
+  t.equal(await main(['asyncapi', join(process.cwd(), 'example/chat/app.ts'), '--server', 'prod=wss://chat.example.com'], io, dir), 0, 'no package.json in the cwd')
+  t.match(JSON.parse(out.join('')), { info: { title: 'WebSocket API', version: '1.0.0' }, servers: { prod: { host: 'chat.example.com', protocol: 'wss' } } })
   t.equal(await main(['asyncapi', 'test/fixtures/asyncapi-default-app.ts'], io), 0, err.join(''))
 })
 
@@ -206,6 +240,11 @@ t.test('the fastify-pachinko bin runs the command in its own process', async (t)
   child.stdout?.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
   const code = await new Promise((resolve) => child.on('exit', resolve))
   t.equal(code, 0)
+  const bad = fork('lib/contract/asyncapi/cli.ts', [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+  let stderr = ''
+  bad.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  t.equal(await new Promise((resolve) => bad.on('exit', resolve)), 2, 'bad usage exits 2')
+  t.match(stderr, /Usage: fastify-pachinko asyncapi/)
   const app = await buildChatApp()
   t.teardown(() => app.close())
   t.same(JSON.parse(stdout), JSON.parse(JSON.stringify(app.ws.asyncapi({ info: { title: 'fastify-pachinko', version: '0.1.0' } }))), 'the chat example\'s document')

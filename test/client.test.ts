@@ -149,6 +149,9 @@ t.test('bounds the offline queue, times requests out, and ignores frames that ar
   await next(ann, 'open')
   await t.rejects(ann.request('stopTyping'), { code: 'TIMEOUT', message: /within 30 ms/ })
   const [connection] = [...app.ws.local()]
+  const bodiless = ann.request('stopTyping', undefined, { timeoutMs: 2000 })
+  connection.sendRaw('{"type":"error","ref":3}')
+  await t.rejects(bodiless, { code: 'UNKNOWN', message: 'no message' }, 'an error frame without a body still rejects, coded')
   connection.sendRaw('not json')
   connection.sendRaw('[1,2]')
   connection.sendRaw('{"payload":1}')

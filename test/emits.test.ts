@@ -37,6 +37,10 @@ class Room extends WebSocketResource<Record<string, string>, Record<string, unkn
     this.sendError({ code: 'MINE', message: 'error frames are the library\'s own' })
   }
 
+  onReplyFrame () {
+    this.send({ type: 'reply', ref: 1 } as unknown as Static<typeof Emits>)
+  }
+
   onNotObject () {
     this.send('just text' as unknown as Static<typeof Emits>)
   }
@@ -45,6 +49,7 @@ class Room extends WebSocketResource<Record<string, string>, Record<string, unkn
   @handlesMessage('ask', Ask, { reply: Type.Object({ doubled: Type.Number() }) })
   ask (msg: Static<typeof Ask>) {
     /* c8 ignore stop */
+    if (msg.payload.n === 0) return 0 as unknown as { doubled: number }
     return msg.payload.n > 0 ? { doubled: msg.payload.n * 2 } : { doubled: 'negative' } as unknown as { doubled: number }
   }
 }
@@ -70,6 +75,8 @@ t.test('warns once per tag when a message does not match static emits, and still
   await client.expect('joined')
   client.send({ type: 'errorFrame' })
   await client.expect('error')
+  client.send({ type: 'replyFrame' })
+  await client.expect('reply')
   client.send({ type: 'notObject' })
   t.equal(await client.receive(), 'just text')
   await until(() => server.logs.filter((l) => /static emits/.test(l.msg)).length === 5)
@@ -110,6 +117,9 @@ t.test('checks a reply against the reply schema of its handler', async (t) => {
   t.match(await b.expect('error'), { ref: 3, error: { code: 'INTERNAL' } })
   await until(() => thrown.logs.some((l) => (l.err as { code?: string } | undefined)?.code === 'FST_PACHINKO_REPLY_INVALID'))
   t.match(thrown.logs.find((l) => (l.err as { code?: string } | undefined)?.code === 'FST_PACHINKO_REPLY_INVALID'), { err: { message: /Room: the reply to "ask" does not match its reply schema \(\/doubled: must be number\)/ } })
+  b.send({ type: 'ask', ref: 4, payload: { n: 0 } })
+  t.match(await b.expect('error'), { ref: 4 })
+  await until(() => thrown.logs.some((l) => /reply schema \(\/: must be object\)/.test((l.err as { message?: string } | undefined)?.message ?? '')), 2000, 'a top-level mismatch, named /')
 })
 
 t.test('checks nothing when off, and is off by default only in production', async (t) => {

@@ -52,7 +52,7 @@ function suite (name: string, backends: (t: Test) => Promise<[Backend, Backend] 
     client.send({ type: 'error', ref: (await client.expect<Question>('question')).ref, error: { code: 'DECLINED', message: 'no' } })
     await t.rejects(refused, { code: 'FST_PACHINKO_REQUEST_FAILED', clientError: { code: 'DECLINED', message: 'no' } })
 
-    await t.rejects(asker.ws.request(id, { type: 'question' }, { timeoutMs: 100 }), { code: 'FST_PACHINKO_REQUEST_TIMEOUT', message: /within 100 ms/ })
+    await t.rejects(asker.ws.request(id, { type: 'question' }, { timeoutMs: 100 }), { code: 'FST_PACHINKO_REQUEST_TIMEOUT', message: /within 100 ms/ }, 'the home node\'s timeout is the one heard')
     await client.expect('question')
 
     const closing = asker.ws.request(id, { type: 'question' }, { timeoutMs: 3000 })
@@ -138,4 +138,18 @@ t.test('redis: malformed requests and answers on a node channel are refused with
   const third = asker.ws.request(id, { type: 'question' }, { timeoutMs: 3000 })
   client.send({ type: 'reply', ref: (await client.expect<Question>('question')).ref, payload: 'fine' })
   t.equal(await third, 'fine', 'both nodes carry on')
+})
+
+t.test('an answer the connection\'s node cannot publish (the bus went down) leaves the asker to time out, and is logged at debug', async (t) => {
+  const bus = createBus()
+  const [asker, home] = [await node(t, bus.backend({ heartbeatMs: 100 })), await node(t, bus.backend({ heartbeatMs: 100 }))]
+  const client = await connect(home, '/m')
+  const id = (await client.expect<{ payload: string }>('welcome')).payload
+  await untilAsync(async () => await asker.ws.count() === 1, 3000, 'the connection to be published')
+  const asking = asker.ws.request(id, { type: 'question' }, { timeoutMs: 50 })
+  const question = await client.expect<Question>('question')
+  bus.outage()
+  client.send({ type: 'reply', ref: question.ref, payload: 'lost' })
+  await t.rejects(asking, { code: 'FST_PACHINKO_REQUEST_TIMEOUT' })
+  bus.restore()
 })

@@ -107,6 +107,20 @@ t.test('refuses refs that are not short strings or finite numbers, without echoi
   t.notOk(app.logs.some((l) => l.level >= 50), 'nothing a client sent was logged as an error')
 })
 
+t.test('keeps a top-level field of the reply field\'s name that a schema declares itself', async (t) => {
+  const app = await build(t)
+  class Own extends WebSocketResource {
+    static schema = Type.Union([Type.Object({ type: Type.Literal('own'), ref: Type.Integer() })])
+    onOwn () { return 'mine' }
+  }
+  app.addWebSocketRoute('/own', Own)
+  const client = await connect(app, '/own')
+  client.send({ type: 'own', ref: 'text' })
+  t.match(await client.expect('error'), { ref: 'text', error: { code: 'VALIDATION', issues: [{ path: '/ref' }] } })
+  client.send({ type: 'own', ref: 3 })
+  t.same(await client.expect('reply'), { type: 'reply', ref: 3, payload: 'mine' })
+})
+
 t.test('takes the reply field from the plugin and the route, and refuses one that is the discriminator', async (t) => {
   const app = await build(t, { replyField: 'id' })
   app.addWebSocketRoute('/calc', Calculator)
@@ -176,6 +190,10 @@ t.test('rejects a server request on timeout, on close, and when the client answe
   client.send({ type: 'error', ref: (await client.expect<{ ref: number }>('question')).ref, error: { code: 42, message: 'x'.repeat(500) } })
   await t.rejects(odd, { code: 'FST_PACHINKO_REQUEST_FAILED', clientError: { code: 'UNKNOWN', message: 'x'.repeat(200) } }, 'a client\'s odd error body is cut down')
 
+  const textual = connection.request({ type: 'question' })
+  client.send({ type: 'error', ref: (await client.expect<{ ref: number }>('question')).ref, error: 'nope' })
+  await t.rejects(textual, { code: 'FST_PACHINKO_REQUEST_FAILED', clientError: { code: 'UNKNOWN', message: 'no message' } }, 'an error that is not an object')
+
   const pending = connection.request({ type: 'question' }, { timeoutMs: 5000 })
   await client.expect('question')
   await client.close()
@@ -214,14 +232,28 @@ t.test('drops replies to unknown refs and survives a flood of them while a reque
   const asking = connection.request({ type: 'question' }, { timeoutMs: 5000 })
   const question = await client.expect<{ ref: number }>('question')
   for (let i = 0; i < 2000; i++) client.send({ type: 'reply', ref: i === 1000 ? 'x'.repeat(129) : question.ref + 1 + i, payload: i })
+  client.sendRaw('not json while a request is out')
+  client.sendRaw('null')
   client.sendRaw('{"type":"reply","ref":' + question.ref + ',"payload":{"__proto__":{"polluted":1}}}')
   client.sendRaw('{"type":"reply","ref":' + question.ref + ',"payload":"the real one"}')
   t.equal(await asking, 'the real one')
   t.match(await client.expect('error'), { error: { code: 'BAD_MESSAGE' } }, 'an answer with a bad ref is a bad message')
+  t.match(await client.expect('error'), { error: { code: 'BAD_JSON' } }, 'text that is not JSON goes the normal way')
+  t.match(await client.expect('error'), { error: { code: 'BAD_MESSAGE' } }, 'so does JSON that is not an object')
   t.match(await client.expect('error'), { error: { code: 'BAD_JSON' } }, 'a poisoned answer goes the normal way and is refused')
   bystander.send({ type: 'add', ref: 'b', payload: { a: 1, b: 1 } })
   t.same((await bystander.expect('reply')).payload, { sum: 2 }, 'other connections are unaffected')
   client.send({ type: 'later', ref: 'still' })
   t.equal((await client.expect('reply')).ref, 'still', 'the flooding connection still works')
   t.notOk(app.logs.some((l) => l.level >= 50))
+})
+
+t.test('rejects a server request held back by backpressure with FST_PACHINKO_SEND_DROPPED', async (t) => {
+  const app = await build(t, { backpressure: { highWaterMark: 16, policy: 'drop' } })
+  app.addWebSocketRoute('/calc', Calculator)
+  await connect(app, '/calc')
+  const [connection] = [...app.ws.local()]
+  // writes of one turn are corked together: the first fills the buffer past 16 bytes, the request is held back
+  connection.send({ type: 'filler', payload: 'x'.repeat(64) })
+  await t.rejects(connection.request({ type: 'question' }), { code: 'FST_PACHINKO_SEND_DROPPED' })
 })

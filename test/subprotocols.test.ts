@@ -65,6 +65,7 @@ t.test('answers HTTP 400 before the upgrade when nothing is in common or the hea
   const injected = await connect(app, '/chat', { headers: { 'sec-websocket-protocol': 'chat.v1' } })
   t.equal((await injected.expect('hello')).payload, 'chat.v1', 'the testing helper can offer protocols too')
   await t.rejects(connect(app, '/chat'), UpgradeRefusedError)
+  await t.rejects(connect(app, '/chat', { headers: { 'sec-websocket-protocol': ['chat.v1', 'chat.v2'] as unknown as string } }), { name: 'UpgradeRefusedError', statusCode: 400 }, 'a header that is not one string')
 })
 
 t.test('refuses bad subprotocols options at addWebSocketRoute', async (t) => {

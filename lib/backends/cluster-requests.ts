@@ -9,7 +9,8 @@ import type { EnvelopeHeader } from './envelope.js'
  * the connection's node channel; that node runs an ordinary
  * `connection.request()` and publishes the `answer` (the reply's payload, or
  * the error code) back on the asking node's channel. The asker times out on
- * its own too, so a node that dies mid-request cannot leave a waiter behind.
+ * its own too (a second later, so the connection's node normally has the
+ * last word), and a node that dies mid-request cannot leave a waiter behind.
  */
 
 interface Waiter {
@@ -24,6 +25,8 @@ interface Waiter {
 export type NodePublish = (node: string, header: EnvelopeHeader, frame?: Buffer) => Promise<unknown>
 
 const EMPTY = Buffer.alloc(0)
+/** The asker waits this much longer than the connection's node, so that node's verdict (timeout, close, failure) is the one heard. */
+export const REMOTE_GRACE_MS = 1000
 
 export class ClusterRequests {
   private next = 1
@@ -35,7 +38,7 @@ export class ClusterRequests {
   open (id: string, timeoutMs: number): { q: string, settled: Promise<unknown> } {
     const q = String(this.next++)
     const settled = new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(q, new ERR_REQUEST_TIMEOUT(id, timeoutMs)), timeoutMs)
+      const timer = setTimeout(() => this.fail(q, new ERR_REQUEST_TIMEOUT(id, timeoutMs)), timeoutMs + REMOTE_GRACE_MS)
       this.waiting.set(q, { id, timeoutMs, resolve, reject, timer })
     })
     settled.catch(() => {})
@@ -82,7 +85,8 @@ export class ClusterRequests {
     target.request(message, { timeoutMs: header.t }).then(
       (payload) => answer({}, payload === undefined ? EMPTY : Buffer.from(JSON.stringify(payload))),
       (err: Error & { code?: string, clientError?: unknown }) => {
-        answer({ e: err.code ?? 'FST_PACHINKO_REQUEST_FAILED' }, err.clientError === undefined ? EMPTY : Buffer.from(JSON.stringify(err.clientError)))
+        // every way a request fails is a coded error
+        answer({ e: err.code as string }, err.clientError === undefined ? EMPTY : Buffer.from(JSON.stringify(err.clientError)))
       }
     )
     return undefined

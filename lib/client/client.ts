@@ -89,7 +89,7 @@ const OPEN = 1
 
 /** A connected, typed client; see `connectClient`. */
 export class PachinkoClient<R = unknown, D extends string = 'type'> {
-  private socket: WebSocketLike | undefined
+  private socket!: WebSocketLike
   private current: ClientStatus = 'connecting'
   private attempt = 0
   private nextRef = 1
@@ -127,7 +127,7 @@ export class PachinkoClient<R = unknown, D extends string = 'type'> {
 
   /** The subprotocol the server chose ('' when none, or not connected). */
   get protocol (): string {
-    return this.socket?.protocol ?? ''
+    return this.socket.protocol
   }
 
   /** Sends a message; queued while not connected. False when the queue is full or the client is closed. */
@@ -141,10 +141,10 @@ export class PachinkoClient<R = unknown, D extends string = 'type'> {
     const timeoutMs = options?.timeoutMs ?? this.timeoutMs
     const ref = this.nextRef++
     return await new Promise<ReplyPayload<R, T>>((resolve, reject) => {
-      const timer = setTimeout(() => this.settle(ref)?.reject(new ClientRequestError('TIMEOUT', `no reply to "${tag}" within ${timeoutMs} ms`)), timeoutMs)
+      const timer = setTimeout(() => this.settle(ref).reject(new ClientRequestError('TIMEOUT', `no reply to "${tag}" within ${timeoutMs} ms`)), timeoutMs)
       this.pending.set(ref, { resolve: resolve as (payload: unknown) => void, reject, timer })
       if (!this.write(this.frame(tag, payload, ref))) {
-        this.settle(ref)?.reject(new ClientRequestError(this.current === 'closed' ? 'CLOSED' : 'QUEUE_FULL', `"${tag}" could not be sent: the client is ${this.current === 'closed' ? 'closed' : 'offline and its queue is full'}`))
+        this.settle(ref).reject(new ClientRequestError(this.current === 'closed' ? 'CLOSED' : 'QUEUE_FULL', `"${tag}" could not be sent: the client is ${this.current === 'closed' ? 'closed' : 'offline and its queue is full'}`))
       }
     })
   }
@@ -176,7 +176,7 @@ export class PachinkoClient<R = unknown, D extends string = 'type'> {
     clearTimeout(this.timer)
     const socket = this.socket
     this.finish({ status: 'closed', code, reason })
-    if (socket !== undefined && socket.readyState <= OPEN) socket.close(code, reason)
+    if (socket.readyState <= OPEN) socket.close(code, reason)
   }
 
   private open (): void {
@@ -222,10 +222,10 @@ export class PachinkoClient<R = unknown, D extends string = 'type'> {
     const ref = frame[this.replyField]
     if (typeof tag !== 'string') return
     if ((tag === 'reply' || tag === 'error') && typeof ref === 'number' && this.pending.has(ref)) {
-      const waiter = this.settle(ref) as Pending
+      const waiter = this.settle(ref)
       if (tag === 'reply') return waiter.resolve(frame.payload)
-      const body = (frame.error ?? {}) as ErrorFrameBody
-      return waiter.reject(new ClientRequestError(String(body.code), String(body.message), body.issues))
+      const body = frame.error as Partial<ErrorFrameBody> | undefined
+      return waiter.reject(new ClientRequestError(String(body?.code ?? 'UNKNOWN'), String(body?.message ?? 'no message'), body?.issues))
     }
     if (ref !== undefined && ref !== null && tag !== 'reply' && tag !== 'error') this.answer(tag, ref, frame)
     const payload = tag === 'error' ? frame.error : frame.payload
@@ -269,16 +269,16 @@ export class PachinkoClient<R = unknown, D extends string = 'type'> {
     return true
   }
 
-  private settle (ref: number): Pending | undefined {
-    const waiter = this.pending.get(ref)
-    if (waiter === undefined) return undefined
+  /** Takes a request's waiter; callers know it is there (a settled request's timer is cleared). */
+  private settle (ref: number): Pending {
+    const waiter = this.pending.get(ref) as Pending
     this.pending.delete(ref)
     clearTimeout(waiter.timer)
     return waiter
   }
 
   private failPending (code: string, message: string): void {
-    for (const ref of [...this.pending.keys()]) this.settle(ref)?.reject(new ClientRequestError(code, message))
+    for (const ref of [...this.pending.keys()]) this.settle(ref).reject(new ClientRequestError(code, message))
   }
 
   private emitStatus (event: StatusEvent): void {

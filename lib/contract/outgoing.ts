@@ -32,7 +32,7 @@ const contracts = new WeakMap<object, { discriminator: string, contract: EmitsCo
 export function emitsOf (cls: object, discriminator: string): EmitsContract | undefined {
   const cached = contracts.get(cls)
   if (cached !== undefined && cached.discriminator === discriminator) return cached.contract
-  const className = (cls as { name?: string }).name ?? 'anonymous class'
+  const className = (cls as { name: string }).name
   const declared = (cls as { emits?: TSchema }).emits
   let contract: EmitsContract | undefined
   if (declared !== undefined) {

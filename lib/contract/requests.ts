@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws'
 import { ERR_OPTION_INVALID, ERR_REQUEST_CLOSED, ERR_REQUEST_FAILED, ERR_REQUEST_TIMEOUT, ERR_SEND_DROPPED } from '../errors.js'
 import { kRequests, kWire } from '../symbols.js'
-import { DEFAULT_REPLY_FIELD, ERROR_TAG, REPLY_TAG, isRef, type Ref, type WireNames } from './wire.js'
+import { ERROR_TAG, REPLY_TAG, isRef, type Ref, type WireNames } from './wire.js'
 
 /*
  * Server → client requests on one connection: a fresh ref per request, a
@@ -39,7 +39,6 @@ export interface Requestable {
   [kWire]: WireNames | undefined
 }
 
-const DEFAULT_WIRE: WireNames = { discriminator: 'type', replyField: DEFAULT_REPLY_FIELD }
 const MAX_ERROR_TEXT = 200
 
 /** Sends `message` with a fresh ref and resolves with the payload of the client's reply. */
@@ -47,7 +46,7 @@ export async function request (connection: Requestable, message: object, timeout
   if (message === null || typeof message !== 'object' || Array.isArray(message)) throw new ERR_OPTION_INVALID('message', 'must be an object such as { type, payload }')
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new ERR_OPTION_INVALID('timeoutMs', `must be a positive integer, got ${String(timeoutMs)}`)
   if (!connection.isOpen) throw new ERR_REQUEST_CLOSED(connection.id)
-  const wire = connection[kWire] ?? DEFAULT_WIRE
+  const wire = wireOf(connection)
   const pending = connection[kRequests] ?? watch(connection)
   const ref = pending.next++
   return await new Promise((resolve, reject) => {
@@ -64,7 +63,8 @@ export async function request (connection: Requestable, message: object, timeout
       settle(pending, ref)?.reject(err as Error)
       return
     }
-    if (!sent) settle(pending, ref)?.reject(connection.isOpen ? new ERR_SEND_DROPPED(connection.id, buffered) : new ERR_REQUEST_CLOSED(connection.id))
+    // the connection was open a moment ago: a send that did not go out was held back by backpressure
+    if (!sent) settle(pending, ref)?.reject(new ERR_SEND_DROPPED(connection.id, buffered))
   })
 }
 
@@ -93,7 +93,7 @@ export function takeAnswer (connection: Requestable, data: Buffer, isBinary: boo
 /** Settles the request a `reply` or `error` frame answers; false when it answers none (unknown, late or not a ref). */
 export function answer (connection: Requestable, message: Record<string, unknown>): boolean {
   const pending = connection[kRequests]
-  const wire = connection[kWire] ?? DEFAULT_WIRE
+  const wire = wireOf(connection)
   const tag = message[wire.discriminator]
   const ref = message[wire.replyField]
   if (pending === undefined || (tag !== REPLY_TAG && tag !== ERROR_TAG) || !isRef(ref)) return false
@@ -108,9 +108,9 @@ export function answer (connection: Requestable, message: Record<string, unknown
   return true
 }
 
-/** Whether a frame is a client's answer to a server request (`reply`/`error` with a ref), known or not. */
-export function isAnswer (message: Record<string, unknown>, tag: string, wire: WireNames): boolean {
-  return (tag === REPLY_TAG || tag === ERROR_TAG) && isRef(message[wire.replyField])
+/** Every connection gets its route's names when it is accepted, before anything can send a request on it. */
+function wireOf (connection: Requestable): WireNames {
+  return connection[kWire] as WireNames
 }
 
 function watch (connection: Requestable): PendingRequests {

@@ -44,13 +44,13 @@ const tables = new WeakMap<ResourceClass, Map<string, DispatchTable>>()
  * strictness, built on first use and cached. Throws the declaration errors
  * (duplicate tag, schema without the discriminator literal).
  */
-export function dispatchTableOf (cls: ResourceClass, discriminator: string, strict: boolean, stop: object, replyField?: string): DispatchTable {
+export function dispatchTableOf (cls: ResourceClass, discriminator: string, strict: boolean, stop: object, replyField: string): DispatchTable {
   let byConfig = tables.get(cls)
   if (byConfig === undefined) {
     byConfig = new Map()
     tables.set(cls, byConfig)
   }
-  const key = `${discriminator}\0${strict}\0${replyField ?? ''}`
+  const key = `${discriminator}\0${strict}\0${replyField}`
   let table = byConfig.get(key)
   if (table === undefined) {
     table = buildTable(cls, discriminator, strict, stop, replyField)
@@ -59,7 +59,7 @@ export function dispatchTableOf (cls: ResourceClass, discriminator: string, stri
   return table
 }
 
-function buildTable (cls: ResourceClass, discriminator: string, strict: boolean, stop: object, replyField: string | undefined): DispatchTable {
+function buildTable (cls: ResourceClass, discriminator: string, strict: boolean, stop: object, replyField: string): DispatchTable {
   const className = nameOf(cls)
   const prototype = cls.prototype as Record<string | symbol, unknown>
   const chain: object[] = []

@@ -112,7 +112,8 @@ function escapePointer (segment: string): string {
 export function strictSchema (schema: TSchema, allow?: string): TSchema {
   const out = strictify(schema, false, new Map()) as Record<string, unknown>
   if (allow === undefined) return out as TSchema
-  const properties = (out.properties ?? {}) as Record<string, unknown>
+  // a message schema has top-level properties: its discriminator literal is one of them
+  const properties = out.properties as Record<string, unknown>
   if (Object.prototype.hasOwnProperty.call(properties, allow)) return out as TSchema
   return { ...out, properties: { ...properties, [allow]: {} } } as TSchema
 }

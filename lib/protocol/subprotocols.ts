@@ -72,7 +72,8 @@ export function installProtocolChoice (options: { handleProtocols?: HandleProtoc
   options.handleProtocols = (protocols, request) => {
     const chosen = (request as RawRequest)[kProtocol]
     if (chosen !== undefined) return chosen
-    return previous === undefined ? protocols.values().next().value ?? false : previous(protocols, request)
+    // ws asks only when the client offered at least one protocol
+    return previous === undefined ? protocols.values().next().value as string : previous(protocols, request)
   }
 }
 

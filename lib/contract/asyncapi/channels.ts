@@ -49,7 +49,8 @@ export function refSchema (): Json {
 /** An incoming message may carry the reply field at the top level, outside its declared schema. */
 function withRef (schema: TSchema | Json, route: RouteContract): Json {
   const source = schema as Json
-  const properties = (source.properties ?? {}) as Json
+  // message schemas always have top-level properties: the discriminator literal is one
+  const properties = source.properties as Json
   if (Object.prototype.hasOwnProperty.call(properties, route.replyField)) return source
   return { ...source, properties: { ...properties, [route.replyField]: refSchema() } }
 }
@@ -110,9 +111,8 @@ function wsBinding (route: RouteContract): Json {
   return binding
 }
 
+/** A route's querystring or headers schema (Fastify's are object schemas), as the binding wants it. */
 function objectSchema (schema: unknown): Json | undefined {
   if (schema === null || typeof schema !== 'object') return undefined
-  const s = schema as Json
-  if (s.type === 'object' || s.properties !== undefined) return { type: 'object', ...s }
-  return undefined
+  return { type: 'object', ...(schema as Json) }
 }

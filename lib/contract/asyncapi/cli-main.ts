@@ -41,9 +41,14 @@ export async function main (argv: string[], io: CliIo, cwd = process.cwd()): Pro
     io.stderr(`${(err as Error).message}\n\n${USAGE}\n`)
     return 2
   }
-  let app: FastifyInstance | undefined
+  let app: FastifyInstance
   try {
     app = await loadApp(resolve(cwd, args.module), args.exportName)
+  } catch (err) {
+    io.stderr(`fastify-pachinko asyncapi: ${(err as Error).message}\n`)
+    return 1
+  }
+  try {
     await app.after()
     const document = app.ws.asyncapi(documentOptions(args, cwd))
     const yaml = args.yaml || /\.ya?ml$/.test(args.out ?? '')
@@ -55,7 +60,7 @@ export async function main (argv: string[], io: CliIo, cwd = process.cwd()): Pro
     io.stderr(`fastify-pachinko asyncapi: ${(err as Error).message}\n`)
     return 1
   } finally {
-    await app?.close().catch(() => {})
+    await app.close()
   }
 }
 
@@ -86,21 +91,23 @@ function parseArgs (argv: string[]): Args {
 
 async function loadApp (file: string, exportName: string | undefined): Promise<FastifyInstance> {
   const exports = await import(pathToFileURL(file).href) as Record<string, unknown>
-  const candidate = pick(exports, exportName)
+  const name = pick(exports, exportName)
+  const candidate = exports[name]
   const app = typeof candidate === 'function' && !isApp(candidate) ? await (candidate as () => unknown)() : candidate
-  if (!isApp(app)) throw new Error(`${exportName ?? 'the export'} of ${file} did not give a Fastify app with fastify-pachinko registered`)
+  if (!isApp(app)) throw new Error(`the export "${name}" of ${file} did not give a Fastify app with fastify-pachinko registered`)
   return app
 }
 
-function pick (exports: Record<string, unknown>, exportName: string | undefined): unknown {
+/** The name of the export that is (or builds) the app. */
+function pick (exports: Record<string, unknown>, exportName: string | undefined): string {
   if (exportName !== undefined) {
     if (!Object.prototype.hasOwnProperty.call(exports, exportName)) throw new Error(`the module has no export named "${exportName}"`)
-    return exports[exportName]
+    return exportName
   }
-  if (exports.default !== undefined) return exports.default
+  if (exports.default !== undefined) return 'default'
   const functions = Object.keys(exports).filter((name) => isApp(exports[name]) || isBuilder(exports[name]))
   if (functions.length !== 1) throw new Error(`the module has ${functions.length === 0 ? 'no' : 'several'} candidate exports (${functions.join(', ')}); name one with --export`)
-  return exports[functions[0]]
+  return functions[0]
 }
 
 /** A plain function, not a class: classes (resources, for one) are not app builders. */

@@ -18,7 +18,7 @@ export class SchemaComponents {
   /** A deep copy of `schema` with every local definition hoisted into components. */
   convert (schema: unknown): Json {
     // a JSON round trip keeps exactly what JSON Schema has: TypeBox's `~kind` markers are not enumerable
-    const copy = JSON.parse(JSON.stringify(schema ?? {})) as unknown
+    const copy = JSON.parse(JSON.stringify(schema)) as unknown
     return this.rewrite(copy, new Map()) as Json
   }
 
@@ -55,7 +55,7 @@ export class SchemaComponents {
 
   /** A component name for a definition: its own name when free, else with a counter. */
   private allocate (local: string): string {
-    const base = local.replace(/[^A-Za-z0-9._-]/g, '_') || 'Schema'
+    const base = local.replace(/[^A-Za-z0-9._-]/g, '_')
     let name = base
     for (let n = 2; Object.prototype.hasOwnProperty.call(this.schemas, name); n++) name = `${base}_${n}`
     // reserve it before converting the body, which may refer to itself
