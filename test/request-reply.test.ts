@@ -4,6 +4,8 @@ import { Type, type Static } from 'typebox'
 import { ClientError, WebSocketResource, handlesMessage, message } from '../lib/index.js'
 import { connect } from '../lib/testing/index.js'
 import { build, until } from './helpers/build.js'
+import { buildChatApp } from '../example/chat/app.js'
+import { buildReferenceApp } from '../example/reference/app.js'
 
 const Add = message('add', { a: Type.Number(), b: Type.Number() })
 const Sum = Type.Object({ sum: Type.Number() })
@@ -256,4 +258,25 @@ t.test('rejects a server request held back by backpressure with FST_PACHINKO_SEN
   // writes of one turn are corked together: the first fills the buffer past 16 bytes, the request is held back
   connection.send({ type: 'filler', payload: 'x'.repeat(64) })
   await t.rejects(connection.request({ type: 'question' }), { code: 'FST_PACHINKO_SEND_DROPPED' })
+})
+
+t.test('round-trips requests with refs against the chat and reference examples, errors included', async (t) => {
+  const chat = await buildChatApp()
+  t.teardown(() => chat.close())
+  const ann = await connect(chat, '/ws/chat/general', { query: { user: 'ann' } })
+  ann.send({ type: 'sendMessage', ref: 'm1', payload: { text: 'hi' } })
+  t.same(await ann.expect('reply'), { type: 'reply', ref: 'm1', payload: { user: 'ann', text: 'hi' } })
+  ann.send({ type: 'sendMessage', ref: 'm2', payload: { text: '' } })
+  t.match(await ann.expect('error'), { ref: 'm2', error: { code: 'VALIDATION', tag: 'sendMessage' } })
+
+  const reference = await buildReferenceApp({ digestMs: 60_000 })
+  t.teardown(() => reference.close())
+  const bob = await connect(reference, '/api/v1/projects/p1/tasks', { query: { token: 'token-bob' } })
+  await bob.expect('tasks')
+  bob.send({ type: 'addTask', ref: 1, payload: { title: 'write the contract' } })
+  t.match(await bob.expect('reply'), { ref: 1, payload: { title: 'write the contract', done: false, by: 'bob' } })
+  bob.send({ type: 'completeTask', ref: 2, payload: { id: 999 } })
+  t.same(await bob.expect('error'), { type: 'error', ref: 2, error: { code: 'NOT_FOUND', message: 'no task 999 in this project', tag: 'completeTask' } })
+  bob.send({ type: 'listTasks', ref: 3 })
+  t.same(await bob.expect('reply'), { type: 'reply', ref: 3 }, 'a handler that sends and returns nothing acknowledges')
 })
