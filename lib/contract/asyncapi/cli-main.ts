@@ -48,6 +48,7 @@ export async function main (argv: string[], io: CliIo, cwd = process.cwd()): Pro
     io.stderr(`fastify-pachinko asyncapi: ${(err as Error).message}\n`)
     return 1
   }
+  let code = 0
   try {
     await app.after()
     const document = app.ws.asyncapi(documentOptions(args, cwd))
@@ -55,13 +56,12 @@ export async function main (argv: string[], io: CliIo, cwd = process.cwd()): Pro
     const text = yaml ? (await import('yaml')).stringify(document) : JSON.stringify(document, null, 2) + '\n'
     if (args.out === undefined) io.stdout(text)
     else writeFileSync(resolve(cwd, args.out), text)
-    return 0
   } catch (err) {
     io.stderr(`fastify-pachinko asyncapi: ${(err as Error).message}\n`)
-    return 1
-  } finally {
-    await app.close()
+    code = 1
   }
+  await app.close()
+  return code
 }
 
 function parseArgs (argv: string[]): Args {
