@@ -5,7 +5,7 @@ import { CONTENDERS } from './contenders/index.js'
  * `--quick` swaps in small numbers for a smoke run; any explicit flag wins.
  */
 
-export const SCENARIO_IDS = ['echo', 'echo-invalid', 'fanout', 'memory', 'two-node', 'setup'] as const
+export const SCENARIO_IDS = ['echo', 'echo-invalid', 'fanout', 'memory', 'two-node', 'setup', 'rpc'] as const
 export type ScenarioId = typeof SCENARIO_IDS[number]
 
 export interface Config {

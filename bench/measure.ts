@@ -60,7 +60,7 @@ export async function runOnce (scenario: Scenario, contender: ContenderInfo, ctx
   let load: ReturnType<typeof startLoad> | undefined
   try {
     for (let node = 0; node < scenario.nodes; node++) servers.push(await startServer(module, options))
-    const targets: Target[] = servers.map((s) => contender.client === 'ws' ? { kind: 'ws', url: s.url.ws } : { kind: 'socket.io', url: s.url.socketio })
+    const targets: Target[] = servers.map((s) => contender.client === 'socket.io' ? { kind: 'socket.io', url: s.url.socketio } : { kind: contender.client, url: s.url.ws })
     load = startLoad(async (name) => {
       if (name === 'start' || name === 'end') {
         machine.set(name, machineBusySeconds())

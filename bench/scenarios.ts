@@ -23,7 +23,8 @@ export interface Scenario {
   task (config: Config, targets: Target[]): Task
 }
 
-const single = (c: ContenderInfo): string => c.module
+/** Feature variants of pachinko run only in the scenarios they measure. */
+const only = (id: string) => (c: ContenderInfo): string | undefined => c.feature === undefined || c.feature.scenarios.includes(id) ? c.module : undefined
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -33,7 +34,7 @@ export const SCENARIOS: readonly Scenario[] = [
     kind: 'throughput',
     unit: 'msg',
     nodes: 1,
-    module: single,
+    module: only('echo'),
     task: (config, targets) => ({ kind: 'echo', targets, connections: config.echoConnections, inflight: config.echoInflight, invalidEvery: 0, warmupMs: config.warmupMs, windowMs: config.windowMs })
   },
   {
@@ -43,7 +44,7 @@ export const SCENARIOS: readonly Scenario[] = [
     kind: 'throughput',
     unit: 'msg',
     nodes: 1,
-    module: single,
+    module: only('echo-invalid'),
     task: (config, targets) => ({ kind: 'echo', targets, connections: config.echoConnections, inflight: config.echoInflight, invalidEvery: config.invalidEvery, warmupMs: config.warmupMs, windowMs: config.windowMs })
   },
   {
@@ -53,7 +54,7 @@ export const SCENARIOS: readonly Scenario[] = [
     kind: 'throughput',
     unit: 'delivery',
     nodes: 1,
-    module: single,
+    module: only('fanout'),
     task: (config, targets) => ({ kind: 'fanout', targets, members: config.fanoutMembers, inflight: config.fanoutInflight, warmupMs: config.warmupMs, windowMs: config.windowMs, room: 'fanout' })
   },
   {
@@ -63,7 +64,7 @@ export const SCENARIOS: readonly Scenario[] = [
     kind: 'memory',
     unit: 'connection',
     nodes: 1,
-    module: single,
+    module: only('memory'),
     task: (config, targets) => ({ kind: 'idle', targets, connections: config.memoryConnections, warmupConnections: Math.min(100, config.memoryConnections), room: 'idle' })
   },
   {
@@ -73,7 +74,7 @@ export const SCENARIOS: readonly Scenario[] = [
     kind: 'throughput',
     unit: 'delivery',
     nodes: 2,
-    module: (c) => c.clusterModule,
+    module: (c) => c.feature === undefined ? c.clusterModule : undefined,
     task: (config, targets) => ({ kind: 'fanout', targets, members: config.twoNodeMembers, inflight: config.fanoutInflight, warmupMs: config.warmupMs, windowMs: config.windowMs, room: 'fanout' })
   },
   {
@@ -83,8 +84,19 @@ export const SCENARIOS: readonly Scenario[] = [
     kind: 'throughput',
     unit: 'connection',
     nodes: 1,
-    module: single,
+    module: only('setup'),
     task: (config, targets) => ({ kind: 'setup', targets, concurrency: config.setupConcurrency, warmupMs: Math.min(config.warmupMs, 500), windowMs: config.windowMs, room: 'setup' })
+  },
+  {
+    id: 'rpc',
+    letter: 'g',
+    title: 'request/reply round trips (a ref on every message, the reply frame back)',
+    kind: 'throughput',
+    unit: 'msg',
+    nodes: 1,
+    // request/reply is pachinko's own protocol: the figure to compare is its echo's (scenario a)
+    module: (c) => c.name === 'pachinko' ? c.module : undefined,
+    task: (config, targets) => ({ kind: 'echo', targets, connections: config.echoConnections, inflight: config.echoInflight, invalidEvery: 0, warmupMs: config.warmupMs, windowMs: config.windowMs, rpc: true })
   }
 ]
 

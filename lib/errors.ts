@@ -91,3 +91,16 @@ export const ERR_HOOK_AFTER_READY = createError<[string]>(
 // testing
 export const ERR_TESTING_BAD_STATE = createError<[string, string]>(
   'FST_PACHINKO_TESTING_BAD_STATE', 'Cannot %s: the simulated connection %s', 500)
+// the contract: request/reply, outgoing messages, AsyncAPI
+export const ERR_REQUEST_TIMEOUT = createError<[string, number]>(
+  'FST_PACHINKO_REQUEST_TIMEOUT', 'Connection "%s" did not reply to the request within %d ms; raise timeoutMs or check the client answers it', 504)
+export const ERR_REQUEST_CLOSED = createError<[string]>(
+  'FST_PACHINKO_REQUEST_CLOSED', 'Connection "%s" closed before it replied to the request', 410)
+export const ERR_REQUEST_FAILED = createError<[string, string, string]>(
+  'FST_PACHINKO_REQUEST_FAILED', 'Connection "%s" answered the request with the error %s: %s', 502)
+export const ERR_OUTGOING_INVALID = createError<[string, string, string]>(
+  'FST_PACHINKO_OUTGOING_INVALID',
+  '%s sent a "%s" message that does not match its static emits (%s); fix the message or the schema, or set validateOutgoing: \'warn\'', 500, TypeError)
+export const ERR_REPLY_INVALID = createError<[string, string, string]>(
+  'FST_PACHINKO_REPLY_INVALID',
+  '%s: the reply to "%s" does not match its reply schema (%s); fix the handler\'s return value or the schema, or set validateOutgoing: \'warn\'', 500, TypeError)

@@ -6,6 +6,11 @@ import type { WebSocketHooks } from './hooks/hook-chain.js'
 import type { JoinAuthorizer } from './manager/connection-manager.js'
 import type { ResourceFactoryOption } from './resources/resource-builder.js'
 import { DEFAULT_DISCRIMINATOR } from './messages/schema.js'
+import type { OutgoingMode } from './contract/outgoing.js'
+import { DEFAULT_REPLY_FIELD } from './contract/wire.js'
+import type { AsyncApiServeOptions } from './contract/asyncapi/serve.js'
+import { deflateOptions, type CompressionOptions } from './protocol/compression.js'
+import type { PerMessageDeflateOptions } from 'ws'
 
 /** Options of `app.register(pachinko, options)`. */
 export interface PachinkoOptions {
@@ -79,6 +84,31 @@ export interface PachinkoOptions {
   hooks?: WebSocketHooks
   /** Makes resources instead of `new Resource(...args)`: the seam for another DI container. */
   resourceFactory?: ResourceFactoryOption
+  /**
+   * The top-level message field that carries a request's correlation id: a
+   * message with it gets its handler's result back as `{ type: 'reply', ref, payload }`.
+   * @default 'ref'
+   */
+  replyField?: string
+  /**
+   * Check what resources send against `static emits`, and replies against their
+   * `reply` schema: `'warn'` (or `true`) logs a mismatch, `'throw'` throws
+   * `FST_PACHINKO_OUTGOING_INVALID` / `FST_PACHINKO_REPLY_INVALID`, `false` skips the check.
+   * @default 'warn', or false when NODE_ENV is 'production'
+   */
+  validateOutgoing?: boolean | 'warn' | 'throw'
+  /**
+   * How long `connection.request()` and `app.ws.request()` wait for a reply.
+   * @default 10000
+   */
+  requestTimeoutMs?: number
+  /** Serve the generated AsyncAPI 3.0 document at `path` (JSON) and the same path ending in `.yaml`. */
+  asyncapi?: AsyncApiServeOptions
+  /**
+   * permessage-deflate: `true` for ws's defaults with a 1 KiB threshold, or its settings.
+   * @default false (it costs CPU per message and memory per connection: see docs/contract.md)
+   */
+  compression?: boolean | CompressionOptions
 }
 
 /** Options after defaults and validation. */
@@ -93,6 +123,10 @@ export interface ResolvedOptions {
   closeTimeoutMs: number
   closeBatch: { size: number, intervalMs: number } | undefined
   workerStopTimeoutMs: number
+  replyField: string
+  validateOutgoing: OutgoingMode
+  requestTimeoutMs: number
+  compression: PerMessageDeflateOptions | false
 }
 
 const MiB = 1024 * 1024
@@ -110,10 +144,21 @@ export function resolveOptions (options: PachinkoOptions): ResolvedOptions {
     sendTimeoutMs: positiveInteger('backpressure.sendTimeoutMs', backpressure.sendTimeoutMs, 5000),
     closeTimeoutMs: positiveInteger('closeTimeoutMs', options.closeTimeoutMs, 5000),
     workerStopTimeoutMs: positiveInteger('workerStopTimeoutMs', options.workerStopTimeoutMs, 5000),
+    replyField: nonEmptyString('replyField', options.replyField, DEFAULT_REPLY_FIELD),
+    validateOutgoing: outgoingMode(options.validateOutgoing),
+    requestTimeoutMs: positiveInteger('requestTimeoutMs', options.requestTimeoutMs, 10000),
+    compression: deflateOptions(options.compression),
     closeBatch: options.closeBatch === undefined
       ? undefined
       : { size: positiveInteger('closeBatch.size', options.closeBatch.size ?? 'missing', 0), intervalMs: positiveInteger('closeBatch.intervalMs', options.closeBatch.intervalMs ?? 'missing', 0) }
   }
+}
+
+function outgoingMode (value: unknown): OutgoingMode {
+  if (value === undefined) return process.env.NODE_ENV === 'production' ? false : 'warn'
+  if (value === true) return 'warn'
+  if (value === false || value === 'warn' || value === 'throw') return value
+  throw new ERR_OPTION_INVALID('validateOutgoing', `must be true, false, 'warn' or 'throw', got ${String(value)}`)
 }
 
 function positiveInteger (name: string, value: unknown, fallback: number): number {

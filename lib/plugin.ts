@@ -16,6 +16,8 @@ import { addWebSocketRoute } from './routing/add-route.js'
 import { installWorkers } from './workers/install-workers.js'
 import { kState } from './symbols.js'
 import { CloseCode } from './connection/close-codes.js'
+import { installProtocolChoice } from './protocol/subprotocols.js'
+import { serveAsyncApi } from './contract/asyncapi/serve.js'
 
 const WS_DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024
 
@@ -34,7 +36,9 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
     policy: options.policy,
     sendTimeoutMs: options.sendTimeoutMs,
     metrics: newMetrics(),
-    userWebsocket: app.hasDecorator('websocketServer')
+    userWebsocket: app.hasDecorator('websocketServer'),
+    validateOutgoing: options.validateOutgoing,
+    requestTimeoutMs: options.requestTimeoutMs
   }
   const registry = new Map<string, Connection>()
   const manager = new ConnectionManager(createNodeId(), backend, settings, registry, opts.authorizeJoin)
@@ -57,6 +61,7 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
   app.decorate('addWebSocketRoute', addWebSocketRoute)
   app.decorate('addWebSocketHook', addWebSocketHook)
   installWorkers(app, { stopTimeoutMs: options.workerStopTimeoutMs })
+  if (opts.asyncapi !== undefined) serveAsyncApi(app, manager, opts.asyncapi)
 }
 
 function resolveBackend (backend: PachinkoOptions['backend']): Backend {
@@ -68,15 +73,18 @@ function resolveBackend (backend: PachinkoOptions['backend']): Backend {
 async function useWebsocket (app: FastifyInstance, websocketOptions: WebsocketPluginOptions | undefined, options: ResolvedOptions): Promise<void> {
   if (app.hasDecorator('websocketServer')) {
     // registered by the user: keep their settings, except ws's 100 MiB frame limit, which is a cheap memory attack
-    const wssOptions = app.websocketServer.options as { maxPayload?: number }
+    const wssOptions = app.websocketServer.options as { maxPayload?: number, perMessageDeflate?: unknown }
     if (wssOptions.maxPayload === WS_DEFAULT_MAX_PAYLOAD) wssOptions.maxPayload = options.maxPayload
+    if (options.compression !== false) wssOptions.perMessageDeflate = options.compression
+    installProtocolChoice(app.websocketServer.options)
     return
   }
   await app.register(websocket, {
     ...websocketOptions,
-    options: { maxPayload: options.maxPayload, ...websocketOptions?.options },
+    options: { maxPayload: options.maxPayload, perMessageDeflate: options.compression, ...websocketOptions?.options },
     errorHandler: websocketOptions?.errorHandler ?? onWebsocketError
   })
+  installProtocolChoice(app.websocketServer.options)
 }
 
 /**

@@ -30,3 +30,9 @@ export const kRemove = Symbol('pachinko.remove')
 export const kRouteNames = Symbol('pachinko.routeNames')
 /** On an injected upgrade request (the testing helper): what the route tells the test about itself. */
 export const kUpgradeProbe = Symbol('pachinko.upgradeProbe')
+/** The server→client requests awaiting a reply on a connection (Connection). */
+export const kRequests = Symbol('pachinko.requests')
+/** The wire names (discriminator, reply field) of the route a connection belongs to (Connection). */
+export const kWire = Symbol('pachinko.wire')
+/** The subprotocol chosen for an upgrade before ws completes it (raw request). */
+export const kProtocol = Symbol('pachinko.protocol')

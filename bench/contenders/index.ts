@@ -10,6 +10,8 @@ export interface ContenderInfo {
   /** Its module under bench/contenders/, for one node and (when it has one) for two nodes over Redis. */
   readonly module: string
   readonly clusterModule?: string
+  /** A variant of pachinko that measures one feature's cost: it runs only in these scenarios, against pachinko. */
+  readonly feature?: { readonly scenarios: readonly string[], readonly what: string }
 }
 
 /** Every contender, in report order. Add a new one here and in a file of its own. */
@@ -18,7 +20,9 @@ export const CONTENDERS: readonly ContenderInfo[] = [
   { name: 'ws-fast', label: '1b ws + encode-once + cork', client: 'ws', module: 'ws-fast' },
   { name: 'fastify-ws', label: '2 @fastify/websocket hand-written', client: 'ws', module: 'fastify-ws' },
   { name: 'socketio', label: '3 socket.io', client: 'socket.io', module: 'socketio', clusterModule: 'socketio-redis' },
-  { name: 'pachinko', label: '4 fastify-pachinko', client: 'ws', module: 'pachinko', clusterModule: 'pachinko-redis' }
+  { name: 'pachinko', label: '4 fastify-pachinko', client: 'ws', module: 'pachinko', clusterModule: 'pachinko-redis' },
+  { name: 'pachinko-validated', label: '4v pachinko + validateOutgoing', client: 'ws', module: 'pachinko-validated', feature: { scenarios: ['echo', 'fanout'], what: 'validateOutgoing (static emits checked on every send)' } },
+  { name: 'pachinko-deflate', label: '4d pachinko + permessage-deflate', client: 'ws-deflate', module: 'pachinko-deflate', feature: { scenarios: ['echo', 'fanout', 'memory'], what: 'permessage-deflate (ws defaults)' } }
 ]
 
 export function contender (name: string): ContenderInfo {

@@ -17,9 +17,17 @@ import { EchoText, RoomName, SayText } from './protocol.js'
 const Join = message('join', { room: RoomName })
 const Echo = message('echo', { seq: Type.Integer(), text: EchoText })
 const Say = message('say', { room: RoomName, text: SayText, sentAt: Type.Number() })
+const Ask = message('ask', { seq: Type.Integer(), text: EchoText })
 
-class BenchRoom extends WebSocketResource {
-  static schema = Type.Union([Join, Echo, Say])
+/** What BenchRoom sends, for the validateOutgoing variant. */
+export const BenchEmits = Type.Union([
+  message('joined', { room: RoomName }),
+  message('echo', { seq: Type.Integer(), text: EchoText }),
+  message('said', { room: RoomName, text: SayText, sentAt: Type.Number() })
+])
+
+export class BenchRoom extends WebSocketResource {
+  static schema = Type.Union([Join, Echo, Say, Ask])
 
   async onJoin (msg: Static<typeof Join>): Promise<void> {
     await this.join(msg.payload.room)
@@ -28,6 +36,11 @@ class BenchRoom extends WebSocketResource {
 
   onEcho (msg: Static<typeof Echo>): void {
     this.send({ type: 'echo', payload: msg.payload })
+  }
+
+  /** Request/reply (scenario g): the payload back as the reply. */
+  onAsk (msg: Static<typeof Ask>): Static<typeof Ask>['payload'] {
+    return msg.payload
   }
 
   /* c8 ignore start -- tsc's emitted __decorate helper is mapped here and has branches no decorator takes */
@@ -39,10 +52,11 @@ class BenchRoom extends WebSocketResource {
 }
 
 /** Starts the pachinko contender with the given plugin options (the backend, for two nodes). */
-export async function startPachinko (options: StartOptions, pluginOptions: PachinkoOptions): Promise<ContenderServer> {
+export async function startPachinko (options: StartOptions, pluginOptions: PachinkoOptions, resource: typeof BenchRoom = BenchRoom): Promise<ContenderServer> {
   const app = Fastify({ logger: false })
-  await app.register(pachinko, pluginOptions)
-  app.addWebSocketRoute('/ws', BenchRoom)
+  // outgoing checks off, as in production: the pachinko-validated variant measures them
+  await app.register(pachinko, { validateOutgoing: false, ...pluginOptions })
+  app.addWebSocketRoute('/ws', resource)
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' })
   return {
     port: (app.server.address() as AddressInfo).port,

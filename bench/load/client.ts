@@ -14,7 +14,8 @@ import type { ClientKind } from '../contenders/contender.js'
 export type OnMessage = (type: string, body: any) => void
 
 export interface BenchClient {
-  send (type: string, payload: unknown): void
+  /** Sends `{ type, payload }`, with `ref` when given (request/reply). */
+  send (type: string, payload: unknown, ref?: number): void
   /** Closes and resolves once the connection is gone. */
   close (): Promise<void>
 }
@@ -42,11 +43,11 @@ function corkForTurn (cork: Cork): void {
 }
 
 export async function connectClient (target: Target, onMessage: OnMessage): Promise<BenchClient> {
-  return target.kind === 'ws' ? await connectWs(target.url, onMessage) : await connectSocketIo(target.url, onMessage)
+  return target.kind === 'socket.io' ? await connectSocketIo(target.url, onMessage) : await connectWs(target.url, onMessage, target.kind === 'ws-deflate')
 }
 
-async function connectWs (url: string, onMessage: OnMessage): Promise<BenchClient> {
-  const ws = new WebSocket(url, { perMessageDeflate: false })
+async function connectWs (url: string, onMessage: OnMessage, deflate: boolean): Promise<BenchClient> {
+  const ws = new WebSocket(url, { perMessageDeflate: deflate })
   await new Promise<void>((resolve, reject) => {
     ws.once('open', resolve)
     ws.once('error', reject)
@@ -58,9 +59,9 @@ async function connectWs (url: string, onMessage: OnMessage): Promise<BenchClien
   })
   const cork: Cork = { raw: (ws as unknown as { _socket: Duplex })._socket, corked: false }
   return {
-    send (type, payload) {
+    send (type, payload, ref) {
       corkForTurn(cork)
-      ws.send(JSON.stringify({ type, payload }))
+      ws.send(JSON.stringify(ref === undefined ? { type, payload } : { type, ref, payload }))
     },
     async close () {
       if (ws.readyState === WebSocket.CLOSED) return

@@ -13,6 +13,8 @@ export interface EchoTask {
   invalidEvery: number
   warmupMs: number
   windowMs: number
+  /** Request/reply: each message is an `ask` with a ref, answered by a `reply` frame. */
+  rpc?: boolean
 }
 
 const TEXT = 'the quick brown fox jumps over the lazy dog, pachinko bench text.'
@@ -48,7 +50,8 @@ export async function runEcho (task: EchoTask, mark: Mark): Promise<ThroughputRe
     p.seq[slot] = invalid ? -1 : seq
     checks.sent++
     if (invalid) checks.invalidSent++
-    p.conn.client.send('echo', invalid ? { seq, text: 12345 } : { seq, text: TEXT })
+    if (task.rpc === true) p.conn.client.send('ask', { seq, text: TEXT }, seq)
+    else p.conn.client.send('echo', invalid ? { seq, text: 12345 } : { seq, text: TEXT })
   }
 
   const pipelines = conns.map((conn) => {
@@ -59,7 +62,8 @@ export async function runEcho (task: EchoTask, mark: Mark): Promise<ThroughputRe
       p.head = (p.head + 1) % capacity
       p.size--
       const expected = p.seq[slot]
-      if (type === 'echo' && expected >= 0 && body?.seq === expected && body?.text === TEXT) checks.echoes++
+      const answer = task.rpc === true ? 'reply' : 'echo'
+      if (type === answer && expected >= 0 && body?.seq === expected && body?.text === TEXT) checks.echoes++
       else if (type === 'error' && expected < 0 && body?.code === 'VALIDATION' && body?.tag === 'echo') checks.errorFrames++
       else checks.mismatches++
       if (window.recording) {

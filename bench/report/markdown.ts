@@ -14,6 +14,16 @@ const NOISY = 0.15
 
 const peerLabel = (name: string): string => CONTENDERS.find((c) => c.name === name)?.label ?? name
 
+/** What each pachinko feature costs, as a ratio to plain pachinko in the same run. */
+export function featuresTable (summary: Summary): string {
+  const rows = ['| feature | scenario | cost ÷ plain pachinko (median, min–max) | extra RSS per connection |', '|---|---|---|---|']
+  for (const f of summary.features ?? []) {
+    const extra = f.extraBytes === undefined ? '—' : med(f.extraBytes, kib)
+    rows.push(`| ${f.feature} | ${f.scenario} | ${med(f.cost, ratio)} | ${extra} |`)
+  }
+  return rows.length === 2 ? '' : rows.join('\n')
+}
+
 export function resultsTable (summary: Summary): string {
   const rows = ['| scenario | contender | rate (median, min–max) | latency p50 / p99 ms | server CPU per unit (median, min–max) | server CPU / load-gen CPU | notes |', '|---|---|---|---|---|---|---|']
   for (const s of summary.scenarios) {
@@ -92,6 +102,12 @@ ${ratiosTable(summary)}
 ## Targets
 
 ${targetsTable(summary)}
+
+## What pachinko's features cost
+
+Each feature variant ÷ plain pachinko (which runs with \`validateOutgoing: false\`), same scenario and repeat; request/reply is pachinko's (g) ÷ its own (a).
+
+${featuresTable(summary)}
 
 ## How it was run
 

@@ -70,7 +70,19 @@ export interface Summary {
   config: Config
   scenarios: ScenarioSummary[]
   targets: TargetResult[]
+  /** What a pachinko feature costs: the variant's figure ÷ plain pachinko's, run by run. */
+  features?: FeatureCost[]
   runs: RunResult[]
+}
+
+/** One feature's cost in one scenario. */
+export interface FeatureCost {
+  feature: string
+  scenario: ScenarioId
+  /** variant ÷ pachinko: server CPU per unit, or RSS per connection for memory. */
+  cost?: Spread
+  /** For memory: the variant's extra bytes per connection (RSS). */
+  extraBytes?: Spread
 }
 
 const TARGETS: Array<Omit<TargetResult, 'measured' | 'status' | 'note'>> = [
@@ -93,7 +105,35 @@ export function summarize (runs: RunResult[], config: Config, meta: Summary['met
     return { id, letter: s.letter, title: s.title, kind: s.kind, unit: s.unit, cells, ratios, notApplicable: notApplicable.get(id) ?? [] }
   })
   const targets = TARGETS.filter((t) => config.scenarios.includes(t.scenario)).map((t) => judge(t, scenarios.find((s) => s.id === t.scenario) as ScenarioSummary))
-  return { meta, config, scenarios, targets, runs }
+  return { meta, config, scenarios, targets, features: featureCosts(runs), runs }
+}
+
+/** Each feature variant ÷ plain pachinko in the same scenario and repeat; request/reply (g) ÷ pachinko's echo (a). */
+function featureCosts (runs: RunResult[]): FeatureCost[] {
+  const found: FeatureCost[] = []
+  const pairs: Array<{ feature: string, scenario: ScenarioId, mine: (r: RunResult) => boolean, base: (r: RunResult) => boolean }> = []
+  for (const c of CONTENDERS) {
+    for (const id of c.feature?.scenarios ?? []) {
+      pairs.push({ feature: c.feature?.what as string, scenario: id as ScenarioId, mine: (r) => r.contender === c.name && r.scenario === id, base: (r) => r.contender === SUBJECT && r.scenario === id })
+    }
+  }
+  pairs.push({ feature: 'request/reply (a ref and a reply frame) vs a plain echo', scenario: 'rpc', mine: (r) => r.contender === SUBJECT && r.scenario === 'rpc', base: (r) => r.contender === SUBJECT && r.scenario === 'echo' })
+  for (const pair of pairs) {
+    const costs: number[] = []
+    const extra: number[] = []
+    for (const mine of runs.filter((r) => r.ok && pair.mine(r))) {
+      const base = runs.find((r) => r.ok && pair.base(r) && r.repeat === mine.repeat)
+      if (base === undefined) continue
+      if (mine.rssPerConn !== undefined) {
+        costs.push(mine.rssPerConn / (base.rssPerConn as number))
+        extra.push(mine.rssPerConn - (base.rssPerConn as number))
+      } else {
+        costs.push((mine.serverUsPerUnit as number) / (base.serverUsPerUnit as number))
+      }
+    }
+    if (costs.length > 0) found.push({ feature: pair.feature, scenario: pair.scenario, cost: spread(costs), extraBytes: spread(extra) })
+  }
+  return found
 }
 
 function cell (name: string, label: string, runs: RunResult[]): Cell {

@@ -10,6 +10,19 @@ export const MAX_NAME = 32
 /** Control characters have no place in a name shown to others. */
 const CONTROL = /\p{Cc}/u
 
+const User = Type.String({ minLength: 1, maxLength: MAX_NAME })
+/** A chat line as everyone in the room sees it; also the reply to `sendMessage` when it carries a ref. */
+const ChatLine = Type.Object({ user: User, text: Type.String({ minLength: 1, maxLength: 2000 }), at: Type.String({ format: 'date-time' }) })
+/** What the room sends: declared, so `this.send`/`broadcast` are typed and checked, and the AsyncAPI document lists them. */
+export const ChatEmits = Type.Union([
+  message('systemMessage', { text: Type.String() }),
+  message('presence', { room: Type.String(), user: User, users: Type.Array(User) }),
+  message('newMessage', ChatLine),
+  message('userJoined', { user: User }),
+  message('userLeft', { user: User }),
+  message('userTyping', { user: User, isTyping: Type.Boolean() })
+])
+
 /**
  * One chat member's connection to one room: `/ws/chat/:room?user=NAME`.
  *
@@ -17,8 +30,9 @@ const CONTROL = /\p{Cc}/u
  * the old socket's close): the room hears "joined" on the first and "left"
  * on the last, and nobody is told about themselves.
  */
-export class ChatRoom extends WebSocketResource<{ room: string }> {
+export class ChatRoom extends WebSocketResource<{ room: string }, Record<string, unknown>, typeof ChatEmits> {
   static schema = Type.Union([SendMessage, StartTyping, StopTyping])
+  static emits = ChatEmits
   private user = ''
   private room = ''
 
@@ -43,10 +57,12 @@ export class ChatRoom extends WebSocketResource<{ room: string }> {
 
   // TypeScript's __decorate helper has branches that map onto the decorated method's line
   /* c8 ignore start */
-  @handlesMessage('sendMessage')
-  async sendMessage (msg: Static<typeof SendMessage>): Promise<void> {
+  @handlesMessage('sendMessage', SendMessage, { reply: ChatLine })
+  async sendMessage (msg: Static<typeof SendMessage>): Promise<Static<typeof ChatLine>> {
     /* c8 ignore stop */
-    await this.broadcast(this.room, { type: 'newMessage', payload: { user: this.user, text: msg.payload.text, at: new Date().toISOString() } })
+    const line = { user: this.user, text: msg.payload.text, at: new Date().toISOString() }
+    await this.broadcast(this.room, { type: 'newMessage', payload: line })
+    return line
   }
 
   async onStartTyping (): Promise<void> {

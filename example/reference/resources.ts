@@ -1,10 +1,20 @@
 import { Type, type Static } from 'typebox'
-import { ClientError, WebSocketResource, injectable, message, subroute, type WebSocketHooks } from '../../lib/index.js'
-import { ProjectStore } from './store.js'
+import { ClientError, WebSocketResource, handlesMessage, injectable, message, subroute, type WebSocketHooks } from '../../lib/index.js'
+import { ProjectStore, type Task } from './store.js'
 
 const AddTask = message('addTask', { title: Type.String({ minLength: 1, maxLength: 200 }) })
 const CompleteTask = message('completeTask', { id: Type.Integer({ minimum: 1 }) })
 const ListTasks = message('listTasks')
+
+const TaskSchema = Type.Object({ id: Type.Integer(), title: Type.String(), done: Type.Boolean(), by: Type.String() })
+const MemberJoined = message('memberJoined', { user: Type.String() })
+const Digest = message('digest', { open: Type.Integer(), done: Type.Integer() })
+/** What Tasks sends (its parent's broadcasts to the room reach it too). */
+const TasksEmits = Type.Union([
+  message('tasks', Type.Array(TaskSchema)), message('taskAdded', TaskSchema), message('taskCompleted', TaskSchema), MemberJoined, Digest
+])
+/** What Project sends. */
+const ProjectEmits = Type.Union([MemberJoined, message('stats', { messages: Type.Integer() }), Digest])
 
 /** What Project hands its nested resources. */
 export interface ProjectContext {
@@ -18,8 +28,9 @@ interface ConnectionState { user: string }
 // TypeScript's __decorate helper has branches that map onto the decorated class's constructor
 /* c8 ignore start */
 @injectable()
-export class Tasks extends WebSocketResource<{ projectId: string }, ConnectionState> {
+export class Tasks extends WebSocketResource<{ projectId: string }, ConnectionState, typeof TasksEmits> {
   static schema = Type.Union([AddTask, CompleteTask, ListTasks])
+  static emits = TasksEmits
 
   constructor (private readonly project: ProjectContext, private readonly store: ProjectStore) { super() }
   /* c8 ignore stop */
@@ -28,9 +39,14 @@ export class Tasks extends WebSocketResource<{ projectId: string }, ConnectionSt
     this.send({ type: 'tasks', payload: this.store.list(this.project.project) })
   }
 
-  async onAddTask (msg: Static<typeof AddTask>): Promise<void> {
+  /* c8 ignore start -- TypeScript's __decorate helper has branches that map onto the decorated method's line */
+  // a request (a message with a ref) gets the new task back as its reply
+  @handlesMessage('addTask', AddTask, { reply: TaskSchema })
+  async addTask (msg: Static<typeof AddTask>): Promise<Task> {
+    /* c8 ignore stop */
     const task = this.store.add(this.project.project, msg.payload.title, this.state.user)
     await this.broadcast(this.project.room, { type: 'taskAdded', payload: task })
+    return task
   }
 
   async onCompleteTask (msg: Static<typeof CompleteTask>): Promise<void> {
@@ -53,7 +69,8 @@ const countMessages: WebSocketHooks = {
 }
 
 /** `/api/v1/projects/:projectId`: membership of a project's room; parent of Tasks. */
-export class Project extends WebSocketResource<{ projectId: string }, ConnectionState> {
+export class Project extends WebSocketResource<{ projectId: string }, ConnectionState, typeof ProjectEmits> {
+  static emits = ProjectEmits
   static subroutes = [subroute('tasks', Tasks, { name: 'project.tasks' })]
   static hooks = countMessages
   static schema = message('stats')

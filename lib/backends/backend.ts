@@ -112,6 +112,13 @@ export interface Backend {
   publish (target: Target, frame: Buffer, options: DeliveryOptions): Promise<void>
   /** Delivers one encoded frame to a connection on any node; rejects if it does not exist. */
   sendTo (id: string, frame: Buffer, options: DeliveryOptions): Promise<void>
+  /**
+   * Sends a request (an encoded message without its ref) to a connection on
+   * another node and resolves, here, with the payload of the client's reply.
+   * Optional: a backend without it serves requests to this node's connections only.
+   * Rejects like `connection.request()`, or with `FST_PACHINKO_CONNECTION_NOT_FOUND`.
+   */
+  request? (id: string, frame: Buffer, timeoutMs: number): Promise<unknown>
   /** Closes a connection on any node (the code is valid: the manager checked it); rejects if it does not exist. */
   disconnect (id: string, code: number, reason: string): Promise<void>
   /** Closes every connection of a user on every node; resolves with how many were closed. */

@@ -6,6 +6,7 @@ import { ERR_BACKEND_CONNECT, ERR_BACKEND_DEPENDENCY_MISSING, ERR_BACKEND_UNAVAI
 import type { BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions, Target } from './backend.js'
 import { clusterTiming, type ClusterOptions } from './cluster-options.js'
 import { NodePresence } from './cluster-presence.js'
+import { ClusterRequests } from './cluster-requests.js'
 import type { ClusterTransport, ConnectionRecord } from './cluster-transport.js'
 import { seal, unseal, type EnvelopeHeader } from './envelope.js'
 import { MemoryBackend } from './memory.js'
@@ -29,6 +30,7 @@ export class ClusterBackend extends MemoryBackend {
   private readonly heartbeatMs: number
   private readonly ttlMs: number
   private presence!: NodePresence
+  private requests!: ClusterRequests
   private readonly subscribing = new Map<string, Promise<void>>()
 
   constructor (private readonly transport: ClusterTransport, name: string, options: ClusterOptions = {}) {
@@ -41,6 +43,7 @@ export class ClusterBackend extends MemoryBackend {
 
   override async start (context: BackendContext): Promise<void> {
     await super.start(context)
+    this.requests = new ClusterRequests(context.nodeId, async (to, header, frame) => await this.transport.publish(node(to), seal(header, frame)), () => context.log)
     this.presence = new NodePresence(this.transport, this.name, context.nodeId, this.heartbeatMs, this.ttlMs, context.log, {
       channels: () => [node(context.nodeId), ALL, ...[...this.rooms.keys()].map(room), ...[...this.users.keys()].map(user)],
       state: () => ({
@@ -121,6 +124,20 @@ export class ClusterBackend extends MemoryBackend {
     if (home === this.context.nodeId) return await super.sendTo(id, frame, options)
     const sent = await this.remote(this.transport.publishIfConnection(home, id, node(home), seal({ n: this.context.nodeId, op: 'send', id }, frame)))
     if (sent <= 0) throw new ERR_CONNECTION_NOT_FOUND(id)
+  }
+
+  async request (id: string, frame: Buffer, timeoutMs: number): Promise<unknown> {
+    const home = nodeOf(id)
+    // the manager has looked for it locally already
+    if (home === this.context.nodeId) throw new ERR_CONNECTION_NOT_FOUND(id)
+    const { q, settled } = this.requests.open(id, timeoutMs)
+    try {
+      const sent = await this.remote(this.transport.publishIfConnection(home, id, node(home), seal({ n: this.context.nodeId, op: 'request', id, q, t: timeoutMs }, frame)))
+      if (sent <= 0) throw new ERR_CONNECTION_NOT_FOUND(id)
+    } catch (err) {
+      this.requests.fail(q, err as Error)
+    }
+    return await settled
   }
 
   override async disconnect (id: string, code: number, reason: string): Promise<void> {
@@ -241,7 +258,9 @@ export class ClusterBackend extends MemoryBackend {
   }
 
   private onNodeMessage (header: EnvelopeHeader, frame: Buffer): Promise<void> | undefined {
+    if (header.op === 'answer') return this.requests.answered(header, frame)
     const target = this.context.local.get(header.id as string)
+    if (header.op === 'request') return this.requests.serve(target, header, frame)
     if (target === undefined) return undefined
     if (header.op === 'close') {
       target.close(...this.closeOf(header))

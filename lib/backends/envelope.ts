@@ -11,12 +11,18 @@ export interface EnvelopeHeader {
   /** Connection ids to leave out. */
   x?: string[]
   /** For node and user channels: what to do. */
-  op?: 'send' | 'close'
+  op?: 'send' | 'close' | 'request' | 'answer'
   /** The target connection of a node-channel op. */
   id?: string
   /** Close code and reason of a close op. */
   c?: number
   r?: string
+  /** A request's id on the node that asked (request and answer ops). */
+  q?: string
+  /** A request's timeout, ms. */
+  t?: number
+  /** A failed answer: the error code it failed with. */
+  e?: string
 }
 
 const NEWLINE = 0x0a

@@ -1,7 +1,10 @@
 import type { Duplex } from 'node:stream'
 import type { WebSocketLike as WebSocket } from './websocket-like.js'
 import { ERR_MESSAGE_NOT_SERIALIZABLE } from '../errors.js'
-import { kCorked, kLabels, kRooms, kTransport, kUser, kWrite } from '../symbols.js'
+import { kCorked, kLabels, kRequests, kRooms, kTransport, kUser, kWire, kWrite } from '../symbols.js'
+import type { OutgoingMode } from '../contract/outgoing.js'
+import { request, type PendingRequests } from '../contract/requests.js'
+import type { WireNames } from '../contract/wire.js'
 import { checkCloseCode, closeReason, CloseCode } from './close-codes.js'
 import { corkForTick, type Corkable } from './write-coalescer.js'
 
@@ -26,6 +29,10 @@ export interface ConnectionSettings {
   metrics: Metrics
   /** Set when the user registered @fastify/websocket: see `closeGoingAwayWhenBare`. */
   userWebsocket: boolean
+  /** What a message that does not match `static emits` (or a reply its schema) does. */
+  validateOutgoing: OutgoingMode
+  /** How long `request()` waits for a client's reply unless told otherwise. */
+  requestTimeoutMs: number
 }
 
 const OPEN = 1
@@ -46,7 +53,9 @@ export class Connection implements Corkable {
   readonly [kTransport]: Duplex;
   [kRooms]: Set<string> | undefined;
   [kLabels]: Set<string> | undefined;
-  [kUser]: string | undefined
+  [kUser]: string | undefined;
+  [kRequests]: PendingRequests | undefined;
+  [kWire]: WireNames | undefined
   private readonly settings: ConnectionSettings
 
   constructor (id: string, socket: WebSocket, settings: ConnectionSettings) {
@@ -57,6 +66,8 @@ export class Connection implements Corkable {
     this[kUser] = undefined
     this[kRooms] = undefined
     this[kLabels] = undefined
+    this[kRequests] = undefined
+    this[kWire] = undefined
     // `ws` keeps the transport it upgraded in `_socket`; corking it is how writes coalesce
     this[kTransport] = (socket as unknown as { _socket: Duplex })._socket
     if (settings.userWebsocket) socket.close = closeGoingAwayWhenBare
@@ -70,6 +81,11 @@ export class Connection implements Corkable {
   /** Bytes written to this connection that the client has not taken yet. */
   get bufferedAmount (): number {
     return this.socket.bufferedAmount
+  }
+
+  /** The subprotocol agreed in the handshake (the route's `subprotocols` option), or '' when none. */
+  get protocol (): string {
+    return this.socket.protocol
   }
 
   /** The rooms this connection is in on this node. */
@@ -91,6 +107,17 @@ export class Connection implements Corkable {
   send (message: unknown): boolean {
     if (this.socket.readyState !== OPEN) return false
     return this[kWrite](serialize(message), false)
+  }
+
+  /**
+   * Sends `message` with a fresh ref and resolves with the payload of the
+   * client's `reply`; rejects with `FST_PACHINKO_REQUEST_TIMEOUT`,
+   * `FST_PACHINKO_REQUEST_CLOSED` or, when the client answers with an error
+   * frame, `FST_PACHINKO_REQUEST_FAILED`.
+   * @example const answer = await this.connection.request({ type: 'confirm', payload: { text: 'Leave?' } }, { timeoutMs: 5000 })
+   */
+  async request<T = unknown> (message: object, options: { timeoutMs?: number } = {}): Promise<T> {
+    return await request(this, message, options.timeoutMs ?? this.settings.requestTimeoutMs) as T
   }
 
   /** Sends a string as a text frame, or a Buffer as a binary frame unless `{ binary: false }`. */

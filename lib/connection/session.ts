@@ -9,6 +9,8 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { ConnectionContext, WebSocketResource } from '../resources/resource.js'
 import { ClientError, errorFrame } from '../messages/wire-errors.js'
 import { CloseCode } from './close-codes.js'
+import { takeAnswer } from '../contract/requests.js'
+import { kRequests } from '../symbols.js'
 
 /*
  * One connection's life: open → onConnect (frames wait) → messages, one at a
@@ -132,6 +134,8 @@ export class Session {
 
   private receive (data: Buffer, isBinary: boolean): void {
     this.route.metrics.messagesIn++
+    // answers to server requests go ahead of the queue: the handler awaiting one may be what holds the queue
+    if (this.connection[kRequests] !== undefined && takeAnswer(this.connection, data, isBinary)) return
     if (this.phase === OPEN && this.queue === undefined && this.inFlight < this.limit) {
       this.run(data, isBinary)
       return

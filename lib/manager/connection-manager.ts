@@ -2,6 +2,8 @@ import type { Backend, ConnectionFilter, ConnectionRef } from '../backends/backe
 import { checkCloseCode, closeReason, CloseCode } from '../connection/close-codes.js'
 import type { Connection, ConnectionSettings, Metrics } from '../connection/connection.js'
 import { ERR_CONNECTION_NOT_FOUND, ERR_JOIN_REFUSED, ERR_OPTION_INVALID } from '../errors.js'
+import { buildAsyncApi, type AsyncApiDocument, type AsyncApiOptions } from '../contract/asyncapi/document.js'
+import { ContractRegistry } from '../contract/registry.js'
 import { Container } from '../resources/container.js'
 import { RouteNames } from '../routing/route-names.js'
 import { checkName, delivery, encode, type SendOptions } from './send-options.js'
@@ -29,6 +31,8 @@ export class ConnectionManager {
   readonly nodeId: string
   /** The built-in dependency-injection container. */
   readonly container = new Container()
+  /** Every declared route as the contract sees it, and the extension point for other channels (`addChannels`). */
+  readonly contract = new ContractRegistry()
   readonly [kBackend]: Backend
   readonly [kSettings]: ConnectionSettings
   readonly [kRouteNames] = new RouteNames()
@@ -174,6 +178,31 @@ export class ConnectionManager {
   /** Serialises once and delivers to every connection, on every node. */
   async broadcastToAll (message: unknown, options: SendOptions = {}): Promise<void> {
     await this[kBackend].publish({ kind: 'all' }, encode(message), delivery(options))
+  }
+
+  /**
+   * Sends `message` to a connection on any node with a fresh ref and resolves
+   * with the payload of the client's reply (on this node, wherever the
+   * connection lives). Rejects with `FST_PACHINKO_CONNECTION_NOT_FOUND`,
+   * `FST_PACHINKO_REQUEST_TIMEOUT`, `FST_PACHINKO_REQUEST_CLOSED` or `FST_PACHINKO_REQUEST_FAILED`.
+   * @example const { ok } = await app.ws.request(id, { type: 'confirm', payload: { text: 'Leave?' } }, { timeoutMs: 5000 })
+   */
+  async request<T = unknown> (id: string, message: object, options: { timeoutMs?: number } = {}): Promise<T> {
+    const timeoutMs = options.timeoutMs ?? this[kSettings].requestTimeoutMs
+    const local = this.registry.get(id)
+    if (local !== undefined) return await local.request<T>(message, { timeoutMs })
+    const backend = this[kBackend]
+    if (backend.request === undefined) throw new ERR_CONNECTION_NOT_FOUND(id)
+    return await backend.request(id, encode(message), timeoutMs) as T
+  }
+
+  /**
+   * The AsyncAPI 3.0 document of every route declared so far: channels,
+   * messages in both directions, request/reply operations.
+   * @example app.ws.asyncapi({ info: { title: 'Chat', version: '1.0.0' }, servers: { local: { host: 'localhost:3000', protocol: 'ws' } } })
+   */
+  asyncapi (options: AsyncApiOptions = {}): AsyncApiDocument {
+    return buildAsyncApi(this.contract, options)
   }
 
   /** Closes one connection on any node; an invalid close code throws `FST_PACHINKO_CLOSE_CODE_INVALID` at once. */

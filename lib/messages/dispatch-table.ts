@@ -13,6 +13,11 @@ export interface HandlerEntry {
   readonly tag: string
   readonly fn: (this: unknown, message: unknown) => unknown
   readonly validator: MessageValidator | undefined
+  /** The message schema (explicit or from `static schema`), if any. */
+  readonly schema: TSchema | undefined
+  /** The reply schema of `@handlesMessage(tag, schema, { reply })`, and its compiled strict check. */
+  readonly reply: TSchema | undefined
+  readonly replyValidator: MessageValidator | undefined
 }
 
 /** A resource class read once: tag → handler. */
@@ -21,6 +26,8 @@ export interface DispatchTable {
   readonly concurrency: number
   /** The tags the network can reach, each once (for logs and contracts). */
   readonly tags: readonly string[]
+  /** One entry per bound handler, by its canonical tag (what the contract documents). */
+  readonly entries: readonly HandlerEntry[]
   lookup (tag: string): HandlerEntry | undefined
 }
 
@@ -45,22 +52,22 @@ const tables = new WeakMap<ResourceClass, Map<string, DispatchTable>>()
  * strictness, built on first use and cached. Throws the declaration errors
  * (duplicate tag, schema without the discriminator literal).
  */
-export function dispatchTableOf (cls: ResourceClass, discriminator: string, strict: boolean, stop: object): DispatchTable {
+export function dispatchTableOf (cls: ResourceClass, discriminator: string, strict: boolean, stop: object, replyField: string): DispatchTable {
   let byConfig = tables.get(cls)
   if (byConfig === undefined) {
     byConfig = new Map()
     tables.set(cls, byConfig)
   }
-  const key = `${discriminator}\0${strict}`
+  const key = `${discriminator}\0${strict}\0${replyField}`
   let table = byConfig.get(key)
   if (table === undefined) {
-    table = buildTable(cls, discriminator, strict, stop)
+    table = buildTable(cls, discriminator, strict, stop, replyField)
     byConfig.set(key, table)
   }
   return table
 }
 
-function buildTable (cls: ResourceClass, discriminator: string, strict: boolean, stop: object): DispatchTable {
+function buildTable (cls: ResourceClass, discriminator: string, strict: boolean, stop: object, replyField: string): DispatchTable {
   const className = nameOf(cls)
   const prototype = cls.prototype as Record<string | symbol, unknown>
   const chain: object[] = []
@@ -87,8 +94,9 @@ function buildTable (cls: ResourceClass, discriminator: string, strict: boolean,
     decoratedMethods.add(record.method)
     const schema = record.schema ?? staticSchemas.get(record.tag)
     if (record.schema !== undefined) checkExplicitSchema(record.schema, record.tag, className, discriminator)
-    exact.set(record.tag, entry(record.tag, fn, schema, record.strict ?? strict))
+    exact.set(record.tag, entry(record.tag, fn, schema, record.strict ?? strict, replyField, record.reply))
   }
+  const entries = [...exact.values()]
 
   const anyName = readConvention(cls, className) === 'any'
   const seen = new Set<string>()
@@ -102,20 +110,25 @@ function buildTable (cls: ResourceClass, discriminator: string, strict: boolean,
       const canonical = [...staticSchemas.keys()].find((tag) => toPascal(tag) === pascal)
       if (canonical !== undefined) {
         // the schema pins the tag's spelling: that is the one tag this method answers
-        if (!exact.has(canonical)) exact.set(canonical, entry(canonical, fn, staticSchemas.get(canonical), strict))
+        if (!exact.has(canonical)) {
+          const handler = entry(canonical, fn, staticSchemas.get(canonical), strict, replyField, undefined)
+          exact.set(canonical, handler)
+          entries.push(handler)
+        }
         continue
       }
       if (!anyName) continue
-      const handler = entry(pascal[0].toLowerCase() + pascal.slice(1), fn, undefined, strict)
+      const handler = entry(pascal[0].toLowerCase() + pascal.slice(1), fn, undefined, strict, replyField, undefined)
       byPascal.set(pascal, handler)
+      entries.push(handler)
       for (const spelling of spellings(pascal)) if (!exact.has(spelling)) exact.set(spelling, handler)
     }
   }
 
-  const tags = [...new Set([...exact.values()].map((handler) => handler.tag))]
   return {
     concurrency: readConcurrency(cls, className),
-    tags,
+    tags: entries.map((handler) => handler.tag),
+    entries,
     lookup (tag) {
       const found = exact.get(tag)
       if (found !== undefined || byPascal.size === 0) return found
@@ -131,11 +144,16 @@ export function nameOf (cls: { name: string }): string {
   return cls.name === '' ? 'anonymous class' : cls.name
 }
 
-function entry (tag: string, fn: unknown, schema: TSchema | undefined, strict: boolean): HandlerEntry {
+function entry (
+  tag: string, fn: unknown, schema: TSchema | undefined, strict: boolean, replyField: string | undefined, reply: TSchema | undefined
+): HandlerEntry {
   return {
     tag,
     fn: fn as HandlerEntry['fn'],
-    validator: schema === undefined ? undefined : compileMessageSchema(schema, strict)
+    validator: schema === undefined ? undefined : compileMessageSchema(schema, strict, replyField),
+    schema,
+    reply,
+    replyValidator: reply === undefined ? undefined : compileMessageSchema(reply, true)
   }
 }
 

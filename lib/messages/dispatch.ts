@@ -1,9 +1,12 @@
 import { ERR_OPTION_INVALID } from '../errors.js'
 import { parseFrame, type ProtoAction } from './json-frame.js'
-import type { HandlerEntry, DispatchTable } from './dispatch-table.js'
-import type { UnhandledFrame, WebSocketResource } from '../resources/resource.js'
+import { nameOf, type HandlerEntry, type DispatchTable } from './dispatch-table.js'
+import { outgoingModeOf, type UnhandledFrame, type WebSocketResource } from '../resources/resource.js'
 import { EventContext, type HookChain } from '../hooks/hook-chain.js'
 import { ClientError, WireErrorCode } from './wire-errors.js'
+import { checkReply } from '../contract/outgoing.js'
+import { answer } from '../contract/requests.js'
+import { ERROR_TAG, MAX_REF_LENGTH, REPLY_TAG, isRef, type Ref } from '../contract/wire.js'
 
 /*
  * One frame, start to finish: parse → tag → lookup → validate → handler. Never
@@ -18,6 +21,8 @@ export interface FrameConfig {
   readonly discriminator: string
   /** What to do with `__proto__` / `constructor.prototype` keys: Fastify's `onProtoPoisoning` values. */
   readonly protoAction: ProtoAction
+  /** The field that carries a request's correlation id (request/reply). */
+  readonly replyField: string
 }
 
 const MAX_ECHOED_TAG = 100
@@ -47,8 +52,19 @@ export function dispatchFrame (
     }
     message = parsed as Record<string, unknown>
     const tag = message[config.discriminator]
+    const ref = message[config.replyField]
+    const hasRef = ref !== undefined && ref !== null
+    if (hasRef && !isRef(ref)) {
+      const reason = `"${config.replyField}" must be a string of 1 to ${MAX_REF_LENGTH} characters or a finite number`
+      return settle(resource, resource.onUnhandled(text, unhandled(WireErrorCode.BAD_MESSAGE, reason, undefined, message)), message)
+    }
     if (typeof tag !== 'string') {
       return settle(resource, resource.onUnhandled(text, unhandled(WireErrorCode.BAD_MESSAGE, `a message needs a string "${config.discriminator}" field`, undefined, message)), message)
+    }
+    if (hasRef && (tag === REPLY_TAG || tag === ERROR_TAG)) {
+      // a client's answer to a server request the session's fast path did not take: late, unknown or made up
+      if (!answer(resource.connection, message)) resource.log.debug({ tag, ref }, 'answer to no pending request; dropped')
+      return undefined
     }
     const entry = table.lookup(tag)
     if (entry === undefined) {
@@ -56,8 +72,9 @@ export function dispatchFrame (
       return settle(resource, resource.onUnhandled(text, unhandled(WireErrorCode.UNKNOWN_TYPE, `no handler for "${shown}"`, shown, message)), message)
     }
     if (hooks !== undefined && (hooks.has('beforeMessage') || hooks.has('afterMessage'))) {
-      return settle(resource, invokeWithHooks(resource, table, entry, message, config, hooks), message)
+      return settle(resource, invokeWithHooks(resource, table, entry, message, config, hooks, hasRef ? ref : undefined), message)
     }
+    if (hasRef) return settle(resource, invokeReplying(resource, table, entry, message, ref, config), message)
     return settle(resource, invoke(resource, entry, message), message)
   } catch (err) {
     return failed(resource, err, message)
@@ -73,6 +90,25 @@ export function invoke (resource: WebSocketResource, entry: HandlerEntry, messag
   return entry.fn.call(resource, message)
 }
 
+/** Validates and calls the handler of a message that carries a ref; its resolved value goes back as a reply frame. */
+function invokeReplying (resource: WebSocketResource, table: DispatchTable, entry: HandlerEntry, message: Record<string, unknown>, ref: Ref, config: FrameConfig): unknown {
+  const validator = entry.validator
+  if (validator !== undefined && !validator.check(message)) {
+    return resource.onValidationError(validator.issues(message), message, entry.tag)
+  }
+  const result = entry.fn.call(resource, message)
+  if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
+    return (result as Promise<unknown>).then((value) => reply(resource, table, entry, ref, value, config))
+  }
+  reply(resource, table, entry, ref, result, config)
+  return undefined
+}
+
+function reply (resource: WebSocketResource, table: DispatchTable, entry: HandlerEntry, ref: Ref, value: unknown, config: FrameConfig): void {
+  checkReply(entry.replyValidator, outgoingModeOf(resource), nameOf(resource.constructor), entry.tag, value, () => resource.log)
+  resource.connection.send({ [config.discriminator]: REPLY_TAG, [config.replyField]: ref, payload: value })
+}
+
 /**
  * The message path when hooks apply: beforeMessage hooks (which may drop or
  * replace the message), validation and the handler, then afterMessage hooks,
@@ -84,7 +120,8 @@ async function invokeWithHooks (
   entry: HandlerEntry,
   message: Record<string, unknown>,
   config: FrameConfig,
-  hooks: HookChain
+  hooks: HookChain,
+  ref: Ref | undefined
 ): Promise<void> {
   const context = new EventContext('beforeMessage', resource, resource.log)
   context.message = message
@@ -93,7 +130,8 @@ async function invokeWithHooks (
     await hooks.before('beforeMessage', context)
     if (!context.dropped) {
       const current = context.message === message ? entry : redispatch(table, context.message, config)
-      await invoke(resource, current, context.message as Record<string, unknown>)
+      const replaced = context.message as Record<string, unknown>
+      await (ref === undefined ? invoke(resource, current, replaced) : invokeReplying(resource, table, current, replaced, ref, config))
     }
   } catch (err) {
     context.error = err

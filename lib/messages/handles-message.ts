@@ -10,6 +10,12 @@ export interface HandlerOptions {
    * @default true (or the route's `strict` option)
    */
   strict?: boolean
+  /**
+   * The schema of what the handler resolves to: the payload of the reply a
+   * request (a message with a ref) gets. Documented in AsyncAPI and checked by
+   * `validateOutgoing`; with a message schema, the method's return type must match it.
+   */
+  reply?: TSchema
 }
 
 /** What `@handlesMessage` writes, one per decorated method. */
@@ -18,10 +24,11 @@ export interface HandlerRecord {
   method: string | symbol
   schema: TSchema | undefined
   strict: boolean | undefined
+  reply: TSchema | undefined
 }
 
-/** A method decorator that checks the method accepts the schema's static type. */
-export type TypedHandlerDecorator<M> = <T extends (message: M) => unknown> (
+/** A method decorator that checks the method accepts the schema's static type (and, with a reply schema, returns its type). */
+export type TypedHandlerDecorator<M, R = unknown> = <T extends (message: M) => R | Promise<R>> (
   target: object,
   key: string | symbol,
   descriptor: TypedPropertyDescriptor<T>
@@ -36,6 +43,7 @@ export type TypedHandlerDecorator<M> = <T extends (message: M) => unknown> (
  * @handlesMessage('sendMessage', SendMessage)
  * async send (msg: Static<typeof SendMessage>) { … }
  */
+export function handlesMessage<S extends TSchema, R extends TSchema> (tag: string, schema: S, options: HandlerOptions & { reply: R }): TypedHandlerDecorator<Static<S>, Static<R>>
 export function handlesMessage<S extends TSchema> (tag: string, schema: S, options?: HandlerOptions): TypedHandlerDecorator<Static<S>>
 export function handlesMessage (tag: string, options?: HandlerOptions): MethodDecorator
 export function handlesMessage (tag: string, schemaOrOptions?: TSchema | HandlerOptions, maybeOptions?: HandlerOptions): MethodDecorator {
@@ -45,12 +53,12 @@ export function handlesMessage (tag: string, schemaOrOptions?: TSchema | Handler
   const options = isOptions ? schemaOrOptions as HandlerOptions : maybeOptions
   return (target, key) => {
     const records: HandlerRecord[] = Reflect.getOwnMetadata(HANDLERS_KEY, target) ?? []
-    records.push({ tag, method: key, schema, strict: options?.strict })
+    records.push({ tag, method: key, schema, strict: options?.strict, reply: options?.reply })
     Reflect.defineMetadata(HANDLERS_KEY, records, target)
   }
 }
 
 function isHandlerOptions (value: object): boolean {
   if (Object.prototype.hasOwnProperty.call(value, '~kind')) return false
-  return Object.keys(value).every((key) => key === 'strict')
+  return Object.keys(value).every((key) => key === 'strict' || key === 'reply')
 }

@@ -101,19 +101,23 @@ export interface MessageValidator {
 }
 
 const MAX_ISSUES = 10
-const compiled = new WeakMap<TSchema, { strict?: MessageValidator, loose?: MessageValidator }>()
+const compiled = new WeakMap<TSchema, Record<string, MessageValidator | undefined>>()
 
-/** Compiles a message schema once per (schema, strictness) and caches it. */
-export function compileMessageSchema (schema: TSchema, strict: boolean): MessageValidator {
+/**
+ * Compiles a message schema once per (schema, strictness, allowed field) and
+ * caches it. `allow` names a top-level field strict validation lets through
+ * without declaring it: the reply field of request/reply.
+ */
+export function compileMessageSchema (schema: TSchema, strict: boolean, allow?: string): MessageValidator {
   let entry = compiled.get(schema)
   if (entry === undefined) {
     entry = {}
     compiled.set(schema, entry)
   }
-  const key = strict ? 'strict' : 'loose'
+  const key = strict ? (allow === undefined ? 'strict' : `strict:${allow}`) : 'loose'
   const existing = entry[key]
   if (existing !== undefined) return existing
-  const validator = Compile(strict ? strictSchema(schema) : schema)
+  const validator = Compile(strict ? strictSchema(schema, allow) : schema)
   const result: MessageValidator = {
     check: (value) => validator.Check(value),
     issues: (value) => toIssues(validator.Errors(value))
@@ -149,8 +153,13 @@ function escapePointer (segment: string): string {
  * declare (unless it says otherwise), and every `allOf` refuses properties none
  * of its members declare.
  */
-export function strictSchema (schema: TSchema): TSchema {
-  return strictify(schema, false, new Map()) as TSchema
+export function strictSchema (schema: TSchema, allow?: string): TSchema {
+  const out = strictify(schema, false, new Map()) as Record<string, unknown>
+  if (allow === undefined) return out as TSchema
+  // a message schema has top-level properties: its discriminator literal is one of them
+  const properties = out.properties as Record<string, unknown>
+  if (Object.prototype.hasOwnProperty.call(properties, allow)) return out as TSchema
+  return { ...out, properties: { ...properties, [allow]: {} } } as TSchema
 }
 
 function strictify (node: unknown, underAllOf: boolean, seen: Map<object, unknown>): unknown {

@@ -67,10 +67,11 @@ export class ClientError extends Error {
   }
 }
 
-/** Builds the one error frame shape every client error uses. */
-export function errorFrame (discriminator: string, body: ErrorBody): Record<string, unknown> {
+/** Builds the one error frame shape every client error uses; for a request, the frame carries its ref. */
+export function errorFrame (discriminator: string, body: ErrorBody, replyField?: string, ref?: string | number): Record<string, unknown> {
   const error: ErrorBody = { code: body.code, message: body.message }
   if (body.tag !== undefined) error.tag = body.tag
   if (body.issues !== undefined) error.issues = body.issues
-  return { [discriminator]: 'error', error }
+  if (ref === undefined || replyField === undefined) return { [discriminator]: 'error', error }
+  return { [discriminator]: 'error', [replyField]: ref, error }
 }

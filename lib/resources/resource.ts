@@ -1,11 +1,14 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
+import type { Static, TSchema } from 'typebox'
 import type { Connection } from '../connection/connection.js'
 import type { ConnectionScope } from './container.js'
 import type { ConnectionManager } from '../manager/connection-manager.js'
 import type { SendOptions } from '../manager/send-options.js'
-import { kContext } from '../symbols.js'
+import { kContext, kSettings } from '../symbols.js'
 import { CloseCode } from '../connection/close-codes.js'
 import { ClientError, errorFrame, WireErrorCode, type ErrorBody, type ValidationIssue } from '../messages/wire-errors.js'
+import { checkOutgoing, type OutgoingMode } from '../contract/outgoing.js'
+import { refOf } from '../contract/wire.js'
 
 /** Why a frame reached `onUnhandled`. */
 export interface UnhandledFrame extends ErrorBody {
@@ -20,6 +23,8 @@ export interface ConnectionContext {
   readonly request: FastifyRequest
   readonly manager: ConnectionManager
   readonly discriminator: string
+  /** The field that carries a request's ref on this route. */
+  readonly replyField: string
   readonly routePath: string
   params: Record<string, string>
   /** Holds the connection's state; nested resources share the box unless their parent gave them another. */
@@ -59,16 +64,26 @@ export function connectionLog (context: ConnectionContext): FastifyBaseLogger {
   return context.log
 }
 
+/** What `send`/`broadcast` accept: any message, or with an `Emits` type parameter, only the messages `static emits` declares. */
+export type Outgoing<Emits extends TSchema> = TSchema extends Emits ? unknown : Static<Emits>
+
+/** The `validateOutgoing` mode a resource's connection runs with (the one place that reads it from the manager). */
+export function outgoingModeOf (resource: WebSocketResource<object, object, TSchema>): OutgoingMode {
+  return resource[kContext].manager[kSettings].validateOutgoing
+}
+
 /**
  * The base of every resource: one instance per connection, holding that
  * connection's state. Override the lifecycle methods you need; bind message
  * handlers with `@handlesMessage(tag)` or name them `on<PascalTag>`.
+ * The third type parameter, `typeof Emits`, types `send` and `broadcast` against
+ * what `static emits = Emits` declares.
  * @example
  * class Echo extends WebSocketResource {
  *   onEcho (msg: { type: 'echo', payload: unknown }) { this.send(msg) }
  * }
  */
-export class WebSocketResource<Params extends object = Record<string, string>, State extends object = Record<string, unknown>> {
+export class WebSocketResource<Params extends object = Record<string, string>, State extends object = Record<string, unknown>, Emits extends TSchema = TSchema> {
   /** The route's path parameters. */
   params!: Params
   /** The HTTP upgrade request, after the route's Fastify hooks ran. */
@@ -85,7 +100,7 @@ export class WebSocketResource<Params extends object = Record<string, string>, S
   getChildContext? (): unknown
 
   constructor () {
-    if (constructing !== undefined) bindResource(this as WebSocketResource, constructing)
+    if (constructing !== undefined) bindResource(this as unknown as WebSocketResource, constructing)
   }
 
   /** The connection manager (`app.ws`). */
@@ -119,13 +134,16 @@ export class WebSocketResource<Params extends object = Record<string, string>, S
   }
 
   /** Sends a JSON message to this connection; false if it is closed or held back by backpressure. */
-  send (message: unknown): boolean {
+  send (message: Outgoing<Emits>): boolean {
+    const context = this[kContext]
+    checkOutgoing(this.constructor, context.manager[kSettings].validateOutgoing, context.discriminator, message, () => this.log)
     return this.connection.send(message)
   }
 
-  /** Sends the one error-frame shape to this connection. */
-  sendError (error: ErrorBody): boolean {
-    return this.connection.send(errorFrame(this[kContext].discriminator, error))
+  /** Sends the one error-frame shape to this connection; given the message it answers, the frame carries that message's ref. */
+  sendError (error: ErrorBody, inReplyTo?: Record<string, unknown>): boolean {
+    const { discriminator, replyField } = this[kContext]
+    return this.connection.send(errorFrame(discriminator, error, replyField, refOf(inReplyTo, replyField)))
   }
 
   /** Closes this connection. */
@@ -148,7 +166,9 @@ export class WebSocketResource<Params extends object = Record<string, string>, S
   }
 
   /** Broadcasts to a room on every node; `excludeSelf` leaves this connection out. */
-  async broadcast (room: string, message: unknown, options: SendOptions & { excludeSelf?: boolean } = {}): Promise<void> {
+  async broadcast (room: string, message: Outgoing<Emits>, options: SendOptions & { excludeSelf?: boolean } = {}): Promise<void> {
+    const context = this[kContext]
+    checkOutgoing(this.constructor, context.manager[kSettings].validateOutgoing, context.discriminator, message, () => this.log)
     const { excludeSelf, ...rest } = options
     if (excludeSelf === true) rest.exclude = rest.exclude === undefined ? this.connection : [this.connection, ...toArray(rest.exclude)]
     await this.ws.broadcastToRoom(room, message, rest)
@@ -157,13 +177,13 @@ export class WebSocketResource<Params extends object = Record<string, string>, S
   /** A frame no handler takes: bad JSON, a non-object, an unknown tag, binary data. Default: an error frame. */
   onUnhandled (raw: string | Buffer, frame: UnhandledFrame): unknown {
     this.log.debug({ code: frame.code, tag: frame.tag }, 'unhandled frame')
-    return this.sendError({ code: frame.code, message: frame.message, tag: frame.tag })
+    return this.sendError({ code: frame.code, message: frame.message, tag: frame.tag }, asMessage(frame.parsed))
   }
 
   /** A message its schema refuses. Default: a VALIDATION error frame listing the issues; the connection stays open. */
   onValidationError (issues: ValidationIssue[], message: Record<string, unknown>, tag: string): unknown {
     this.log.debug({ tag, issues }, 'message failed validation')
-    return this.sendError({ code: WireErrorCode.VALIDATION, message: `message "${tag}" does not match its schema`, tag, issues })
+    return this.sendError({ code: WireErrorCode.VALIDATION, message: `message "${tag}" does not match its schema`, tag, issues }, message)
   }
 
   /**
@@ -175,13 +195,17 @@ export class WebSocketResource<Params extends object = Record<string, string>, S
     const tag = message === undefined ? undefined : message[this[kContext].discriminator] as string
     if (error instanceof ClientError) {
       this.log.info({ code: error.code, tag }, error.message)
-      this.sendError({ code: error.code, message: error.message, tag, issues: error.issues })
+      this.sendError({ code: error.code, message: error.message, tag, issues: error.issues }, message)
       if (error.close !== undefined) this.close(error.close, error.message)
       return
     }
     this.log.error({ err: error, tag }, 'message handler failed')
-    return this.sendError({ code: WireErrorCode.INTERNAL, message: 'internal server error', tag })
+    return this.sendError({ code: WireErrorCode.INTERNAL, message: 'internal server error', tag }, message)
   }
+}
+
+function asMessage (parsed: unknown): Record<string, unknown> | undefined {
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Record<string, unknown> : undefined
 }
 
 function toArray<T> (value: T | Iterable<T>): T[] {

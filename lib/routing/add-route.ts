@@ -6,11 +6,12 @@ import { ERR_OPTION_INVALID, ERR_ROUTE_NOT_RESOURCE } from '../errors.js'
 import { normalizeHooks, type WebSocketHooks } from '../hooks/hook-chain.js'
 import type { PluginState } from '../plugin-state.js'
 import { level, type Level, type ResourceClass, type ResourceFactory, type ResourceFactoryOption } from '../resources/resource-builder.js'
-import { nameOf } from '../messages/dispatch-table.js'
+import { dispatchTableOf, nameOf } from '../messages/dispatch-table.js'
 import { WebSocketResource } from '../resources/resource.js'
 import { RouteRuntime, type HookTier } from './route-runtime.js'
 import { joinPath, subroutesOf } from './subroutes.js'
 import { kRouteNames, kState } from '../symbols.js'
+import { checkSubprotocols, subprotocolHook } from '../protocol/subprotocols.js'
 
 /** The Fastify route options an upgrade request goes through (hooks run before the upgrade). */
 export type UpgradeRouteOptions = Pick<RouteShorthandOptions,
@@ -39,6 +40,18 @@ export interface WebSocketRouteBaseOptions extends UpgradeRouteOptions {
   hooks?: WebSocketHooks
   /** Makes the resource instead of `new Resource(...args)`: the seam for another DI container. Overrides the plugin's. */
   resourceFactory?: ResourceFactoryOption
+  /**
+   * The message field that carries a request's ref.
+   * @default the plugin's `replyField` ('ref')
+   */
+  replyField?: string
+  /**
+   * The subprotocols this route speaks: the first of the client's
+   * `Sec-WebSocket-Protocol` offers that is listed here is chosen
+   * (`this.connection.protocol`); a client offering none of them gets HTTP 400.
+   * @default none: any offer is accepted as ws does, the first one
+   */
+  subprotocols?: string[]
 }
 
 /** `args` is required exactly when the constructor or factory needs arguments. */
@@ -60,7 +73,7 @@ const HTTP_FORBIDDEN = 403
 /** Tokens the container does not hold but every connection provides. */
 const BUILT_INS = new Set<Token>([Connection])
 
-type RouteDeclaration = Omit<WebSocketRouteBaseOptions, 'name' | 'discriminator' | 'strict' | 'authorize' | 'hooks' | 'resourceFactory'>
+type RouteDeclaration = Omit<WebSocketRouteBaseOptions, 'name' | 'discriminator' | 'strict' | 'authorize' | 'hooks' | 'resourceFactory' | 'replyField' | 'subprotocols'>
 
 /**
  * Binds a path to a resource: a GET route with `websocket: true` in the
@@ -76,16 +89,19 @@ export function addWebSocketRoute (
   const state = (this as unknown as { [kState]: PluginState })[kState]
   if (typeof path !== 'string' || path.length === 0) throw new ERR_OPTION_INVALID('path', 'must be a non-empty string')
   const isClass = isResourceClass(resource, path)
-  const { name, discriminator, strict, authorize, hooks, resourceFactory, args = [], ...fastifyOptions } = options
+  const { name, discriminator, strict, authorize, hooks, resourceFactory, replyField, subprotocols, args = [], ...fastifyOptions } = options
   if (!Array.isArray(args)) throw new ERR_OPTION_INVALID('args', 'must be an array of constructor arguments')
   if (discriminator !== undefined && (typeof discriminator !== 'string' || discriminator.length === 0)) {
     throw new ERR_OPTION_INVALID('discriminator', 'must be a non-empty string')
   }
   if (authorize !== undefined && typeof authorize !== 'function') throw new ERR_OPTION_INVALID('authorize', 'must be a function')
   if (resourceFactory !== undefined && typeof resourceFactory !== 'function') throw new ERR_OPTION_INVALID('resourceFactory', 'must be a function')
-  const preValidation = authorize === undefined
+  if (replyField !== undefined && (typeof replyField !== 'string' || replyField.length === 0)) throw new ERR_OPTION_INVALID('replyField', 'must be a non-empty string')
+  const protocols = checkSubprotocols(subprotocols)
+  const authorized = authorize === undefined
     ? fastifyOptions.preValidation
     : appendHook(fastifyOptions.preValidation, authorizeHook(authorize))
+  const preValidation = protocols === undefined ? authorized : appendHook(authorized, subprotocolHook(protocols))
   const instance = this
   const shared = {
     state,
@@ -93,9 +109,12 @@ export function addWebSocketRoute (
     fastifyOptions: { ...fastifyOptions, preValidation },
     routeHooks: normalizeHooks(hooks, 'hooks'),
     discriminator: discriminator ?? state.options.discriminator,
+    replyField: replyField ?? state.options.replyField,
+    subprotocols: protocols,
     strict: strict ?? state.options.strict,
     resourceFactory: resourceFactory ?? state.resourceFactory
   }
+  if (shared.replyField === shared.discriminator) throw new ERR_OPTION_INVALID('replyField', `cannot be the discriminator "${shared.discriminator}"`)
   declare(shared, [], path, joinPrefix(this.prefix, path), resource, isClass, args, name)
   return this
 }
@@ -106,6 +125,8 @@ interface Shared {
   fastifyOptions: RouteDeclaration
   routeHooks: HookTier
   discriminator: string
+  replyField: string
+  subprotocols: string[] | undefined
   strict: boolean
   resourceFactory: ResourceFactoryOption | undefined
 }
@@ -124,12 +145,15 @@ function declare (
     path: fullPath,
     levels,
     strict: shared.strict,
-    frames: { discriminator: shared.discriminator, protoAction: state.options.onProtoPoisoning },
+    frames: { discriminator: shared.discriminator, protoAction: state.options.onProtoPoisoning, replyField: shared.replyField },
     hooks: shared.routeHooks,
     contextHooks: () => contextHooks(instance),
     resourceFactory: shared.resourceFactory
   }, state.manager)
   if (name !== undefined) state.manager[kRouteNames].add(name, fullPath)
+  const { discriminator, replyField, strict, subprotocols } = shared
+  const table = isClass ? dispatchTableOf(resource as ResourceClass, discriminator, strict, WebSocketResource.prototype, replyField) : undefined
+  state.manager.contract.addRoute({ path: fullPath, name, resource, isClass, discriminator, replyField, strict, subprotocols, schema: shared.fastifyOptions.schema, table })
   instance.route({ ...shared.fastifyOptions, method: 'GET', url, websocket: true, handler: runtime.accept } as never)
   instance.log.debug({ route: fullPath, tags: runtime.tags ?? 'decided by the factory, per connection' }, 'WebSocket route declared')
   if (!isClass) return

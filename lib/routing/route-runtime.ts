@@ -8,7 +8,7 @@ import type { ConnectionManager } from '../manager/connection-manager.js'
 import { dispatchTableOf, type DispatchTable } from '../messages/dispatch-table.js'
 import { buildChain, buildPlain, type Level, type ResourceClass, type ResourceFactoryOption } from '../resources/resource-builder.js'
 import { connectionLog, WebSocketResource } from '../resources/resource.js'
-import { kAdd, kRemove, kSettings, kUpgradeProbe } from '../symbols.js'
+import { kAdd, kRemove, kSettings, kUpgradeProbe, kWire } from '../symbols.js'
 import { Session, type ConnectOutcome, type SessionContext, type SessionHost } from '../connection/session.js'
 
 /** Hooks by event, as lists. */
@@ -76,11 +76,14 @@ export class RouteRuntime implements SessionHost {
   /** A new connection on `socket` and the context its resources share. */
   contextFor (socket: WebSocket, request: FastifyRequest): SessionContext {
     const manager = this.manager
+    const connection = new Connection(createConnectionId(manager.nodeId), socket, manager[kSettings])
+    connection[kWire] = this.frames
     return {
-      connection: new Connection(createConnectionId(manager.nodeId), socket, manager[kSettings]),
+      connection,
       request,
       manager,
       discriminator: this.frames.discriminator,
+      replyField: this.frames.replyField,
       routePath: this.spec.path,
       params: request.params as Record<string, string>,
       box: { state: undefined },
@@ -208,7 +211,7 @@ export class RouteRuntime implements SessionHost {
   }
 
   private tableOf (cls: ResourceClass): DispatchTable {
-    return dispatchTableOf(cls, this.frames.discriminator, this.spec.strict, WebSocketResource.prototype)
+    return dispatchTableOf(cls, this.frames.discriminator, this.spec.strict, WebSocketResource.prototype, this.frames.replyField)
   }
 }
 

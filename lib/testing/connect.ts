@@ -6,6 +6,7 @@ import type { ErrorBody } from '../messages/wire-errors.js'
 import type { UpgradeProbe } from '../routing/route-runtime.js'
 import { kUpgradeProbe } from '../symbols.js'
 import { onTeardown, type TeardownContext } from './teardown.js'
+import type { ServerMessage, ServerTag } from '../client/contract-types.js'
 
 /**
  * A received frame: parsed JSON for text frames that hold JSON, the text otherwise, a Buffer for binary frames.
@@ -79,6 +80,24 @@ export interface TestConnection<In = Frame> {
   close (code?: number, reason?: string): Promise<CloseInfo>
 }
 
+/** A reply frame: the answer to a message that carried a ref. */
+export interface ReplyFrame extends Frame {
+  ref: string | number
+  payload?: unknown
+}
+
+type Emitted<R, T> = [ServerMessage<R>] extends [never] ? Frame : Extract<ServerMessage<R>, { type: T }>
+
+/** A test connection typed from a resource class (`connect<typeof ChatRoom>`): `expect(tag)` takes the tags its `static emits` declares. */
+export interface ResourceTestConnection<R> extends Omit<TestConnection<Frame>, 'expect'> {
+  expect (tag: 'error', options?: { timeout?: number }): Promise<ErrorFrame>
+  expect (tag: 'reply', options?: { timeout?: number }): Promise<ReplyFrame>
+  expect<T extends ServerTag<R>> (tag: T, options?: { timeout?: number }): Promise<Emitted<R, T>>
+}
+
+/** What `connect<In>()` gives: typed from a resource class, or frames of type `In`. */
+export type TestConnectionOf<In> = In extends abstract new (...args: never[]) => unknown ? ResourceTestConnection<In> : TestConnection<In>
+
 /** An upgrade the server answered with an HTTP status instead of 101. */
 export class UpgradeRefusedError extends Error {
   constructor (readonly statusCode: number) {
@@ -98,12 +117,13 @@ interface Waiter {
 /**
  * Connects to a WebSocket route of `app` without a network port (over
  * `app.injectWS`), running the route's Fastify hooks like a real upgrade.
+ * `connect<typeof ChatRoom>()` types `expect(tag)` from the class's `static emits`.
  * @example
  * const alice = await connect(app, '/ws/chat/general', { query: { user: 'alice' } })
  * alice.send({ type: 'sendMessage', payload: { text: 'hi' } })
  * const msg = await alice.expect('newMessage')
  */
-export async function connect<In = Frame> (app: FastifyInstance, path: string, options: ConnectOptions = {}): Promise<TestConnection<In>> {
+export async function connect<In = Frame> (app: FastifyInstance, path: string, options: ConnectOptions = {}): Promise<TestConnectionOf<In>> {
   const teardown = options.t
   const opened: { client?: TestConnection<In> } = {}
   // checked before the upgrade, so a wrong `t` fails without leaving a socket open
@@ -201,7 +221,8 @@ export async function connect<In = Frame> (app: FastifyInstance, path: string, o
     }
   }
   opened.client = client
-  return client
+  // one object either way: the resource-typed view only narrows what expect() takes and returns
+  return client as TestConnectionOf<In>
 }
 
 /**

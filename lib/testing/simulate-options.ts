@@ -45,6 +45,11 @@ export interface SimulateOptions<A extends readonly unknown[] = unknown[]> {
    */
   discriminator?: string
   /**
+   * The correlation field of request/reply messages.
+   * @default 'ref'
+   */
+  replyField?: string
+  /**
    * Refuse properties a schema does not declare.
    * @default true
    */
@@ -80,6 +85,9 @@ export function checkOptions (options: SimulateOptions): void {
   }
   if (options.discriminator !== undefined && (typeof options.discriminator !== 'string' || options.discriminator.length === 0)) {
     throw new ERR_OPTION_INVALID('discriminator', 'must be a non-empty string')
+  }
+  if (options.replyField !== undefined && (typeof options.replyField !== 'string' || options.replyField.length === 0)) {
+    throw new ERR_OPTION_INVALID('replyField', 'must be a non-empty string')
   }
 }
 

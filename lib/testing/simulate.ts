@@ -49,6 +49,7 @@ export class Simulation<R = unknown, In = Frame> {
     this.route = new SimulationRoute(resource, {
       args: (options.args ?? []) as unknown[],
       discriminator: options.discriminator ?? 'type',
+      replyField: options.replyField ?? 'ref',
       strict: options.strict ?? true,
       hooks: options.hooks,
       onProtoPoisoning: options.onProtoPoisoning ?? 'error',

@@ -13,6 +13,7 @@ import { level, type ResourceClass } from '../resources/resource-builder.js'
 import { WebSocketResource } from '../resources/resource.js'
 import { RouteRuntime } from '../routing/route-runtime.js'
 import { kAdd } from '../symbols.js'
+import { resolveOptions } from '../options.js'
 import { RecordingBackend } from './recording-backend.js'
 
 /*
@@ -27,6 +28,7 @@ import { RecordingBackend } from './recording-backend.js'
 export interface RouteSettings {
   readonly args: readonly unknown[]
   readonly discriminator: string
+  readonly replyField: string
   readonly strict: boolean
   readonly hooks: WebSocketHooks | undefined
   readonly onProtoPoisoning: 'error' | 'remove' | 'ignore'
@@ -45,8 +47,16 @@ export interface SimulatedConnection {
   dispatch (data: Buffer, binary: boolean): Promise<unknown> | undefined
 }
 
-/** The default connection settings of the plugin (1 MiB high-water mark, policy 'close'). */
-const SETTINGS: Omit<ConnectionSettings, 'metrics'> = { highWaterMark: 1024 * 1024, policy: 'close', sendTimeoutMs: 5000, userWebsocket: false }
+/** The plugin's default connection settings (1 MiB high-water mark, policy 'close', validateOutgoing by NODE_ENV). */
+const DEFAULTS = resolveOptions({})
+const SETTINGS: Omit<ConnectionSettings, 'metrics'> = {
+  highWaterMark: DEFAULTS.highWaterMark,
+  policy: DEFAULTS.policy,
+  sendTimeoutMs: DEFAULTS.sendTimeoutMs,
+  userWebsocket: false,
+  requestTimeoutMs: DEFAULTS.requestTimeoutMs,
+  validateOutgoing: DEFAULTS.validateOutgoing
+}
 /** Tokens every connection provides (as addWebSocketRoute knows them). */
 const BUILT_INS = new Set<Token>([Connection])
 
@@ -72,7 +82,7 @@ export class SimulationRoute {
       path: '/',
       levels: [only],
       strict: settings.strict,
-      frames: { discriminator: settings.discriminator, protoAction: settings.onProtoPoisoning },
+      frames: { discriminator: settings.discriminator, protoAction: settings.onProtoPoisoning, replyField: settings.replyField },
       hooks: normalizeHooks(settings.hooks, 'hooks'),
       contextHooks: () => [],
       resourceFactory: undefined

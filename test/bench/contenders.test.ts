@@ -5,6 +5,8 @@ import { WebSocket } from 'ws'
 import type { ContenderModule, ContenderServer } from '../../bench/contenders/contender.js'
 import * as fastifyWs from '../../bench/contenders/fastify-ws.js'
 import * as pachinko from '../../bench/contenders/pachinko.js'
+import * as pachinkoDeflate from '../../bench/contenders/pachinko-deflate.js'
+import * as pachinkoValidated from '../../bench/contenders/pachinko-validated.js'
 import * as socketio from '../../bench/contenders/socketio.js'
 import * as wsFast from '../../bench/contenders/ws-fast.js'
 import * as wsPlain from '../../bench/contenders/ws-plain.js'
@@ -103,7 +105,9 @@ async function speaksProtocol (t: Test, a: Probe, b: Probe): Promise<void> {
   t.same(await b.next(), { type: 'said', body: said }, 'and the sender, who is a member too')
 }
 
-const wsContenders: Array<[string, ContenderModule]> = [['ws', wsPlain], ['ws-fast', wsFast], ['fastify-ws', fastifyWs], ['pachinko', pachinko]]
+const wsContenders: Array<[string, ContenderModule]> = [
+  ['ws', wsPlain], ['ws-fast', wsFast], ['fastify-ws', fastifyWs], ['pachinko', pachinko], ['pachinko-validated', pachinkoValidated], ['pachinko-deflate', pachinkoDeflate]
+]
 
 for (const [name, module] of wsContenders) {
   t.test(`${name} speaks the bench protocol and answers bad frames with error frames`, async (t) => {
@@ -156,4 +160,17 @@ t.test('socketio speaks the bench protocol', async (t) => {
   a.send('say', { room: 'r' })
   t.match(await a.next(), { type: 'error', body: { code: 'VALIDATION', tag: 'say' } })
   t.equal(server.connections(), 2)
+})
+
+t.test('pachinko answers an ask with a ref by a reply frame (scenario g), and the deflate variant negotiates compression', async (t) => {
+  for (const module of [pachinko, pachinkoDeflate]) {
+    const server = await started(t, module)
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}${server.path}`, { perMessageDeflate: true })
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
+    const reply = new Promise<string>((resolve) => ws.once('message', (data: Buffer) => resolve(data.toString())))
+    ws.send(JSON.stringify({ type: 'ask', ref: 7, payload: { seq: 1, text: 'hi' } }))
+    t.same(JSON.parse(await reply), { type: 'reply', ref: 7, payload: { seq: 1, text: 'hi' } })
+    t.equal(ws.extensions, module === pachinko ? '' : 'permessage-deflate')
+    ws.close()
+  }
 })

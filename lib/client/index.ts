@@ -1,0 +1,28 @@
+import { PachinkoClient, type ClientOptions } from './client.js'
+
+/*
+ * fastify-pachinko/client: a typed WebSocket client for browsers and Node,
+ * with nothing of Fastify or the server in its import graph.
+ */
+
+/**
+ * Connects to a route and returns the client at once (status `connecting`);
+ * typed from the resource class when you give it: `send`/`request` from
+ * `static schema`, `on`/`onRequest` from `static emits`, replies from the
+ * handlers' return types.
+ * @example
+ * const chat = connectClient<typeof ChatRoom>('ws://localhost:3000/ws/chat/general?user=ann')
+ * chat.on('newMessage', ({ user, text }) => console.log(user, text))
+ * const line = await chat.request('sendMessage', { text: 'hi' }, { timeoutMs: 5000 })
+ */
+export function connectClient<R = unknown, D extends string = 'type'> (url: string, options?: ClientOptions): PachinkoClient<R, D> {
+  return new PachinkoClient<R, D>(url, options)
+}
+
+export { PachinkoClient, ClientRequestError } from './client.js'
+export { backoffDelay, isFinalClose } from './backoff.js'
+export type { ClientOptions, ClientStatus, StatusEvent, WebSocketLike, WebSocketConstructor, ErrorFrameBody, RequestOptions, RequestArgs } from './client.js'
+export type { ReconnectOptions } from './backoff.js'
+export type {
+  ResourceContract, ClientMessage, ServerMessage, ClientTag, ServerTag, ClientPayload, ServerPayload, PayloadArgs, ReplyPayload
+} from './contract-types.js'
