@@ -55,7 +55,7 @@ t.test('documents the chat example: one channel, its tags in both directions, th
   t.equal(channel.address, '/ws/chat/{room}')
   t.same(Object.keys(channel.parameters), ['room'])
   t.same(tagsOf(document, 'chat.room', 'receive'), ['sendMessage', 'startTyping', 'stopTyping'])
-  t.same(tagsOf(document, 'chat.room', 'send'), ['error', 'newMessage', 'systemMessage', 'userJoined', 'userLeft', 'userTyping'])
+  t.same(tagsOf(document, 'chat.room', 'send'), ['error', 'newMessage', 'presence', 'systemMessage', 'userJoined', 'userLeft', 'userTyping'])
   const send = document.operations['chat.room.receive.sendMessage']
   t.same(send.messages, [{ $ref: '#/channels/chat.room/messages/sendMessage' }])
   t.same(send.reply.messages, [{ $ref: '#/channels/chat.room/messages/sendMessage.reply' }])

@@ -61,7 +61,7 @@ t.test('the client works in Chromium against the chat example', async (t) => {
   await tab.waitForSelector('text=Welcome to #lobby, ann!')
 
   await tab.evaluate(async () => { await (globalThis as unknown as { say: (text: string) => Promise<void> }).say('hello from Chromium') })
-  t.same(JSON.parse(await tab.textContent('#reply') as string), { user: 'ann', text: 'hello from Chromium' }, 'a request resolves with its reply')
+  t.match(JSON.parse(await tab.textContent('#reply') as string), { user: 'ann', text: 'hello from Chromium' }, 'a request resolves with its reply')
   await tab.waitForSelector('text=ann: hello from Chromium')
   await tab.evaluate(async () => { await (globalThis as unknown as { say: (text: string) => Promise<void> }).say('') })
   t.equal(await tab.textContent('#error'), 'ClientRequestError VALIDATION', 'an error frame with the ref rejects the request')

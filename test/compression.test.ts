@@ -10,6 +10,7 @@ import { build } from './helpers/build.js'
 /* permessage-deflate: off by default, on with the plugin's `compression` option, negotiated with a real ws client. */
 
 class Echo extends WebSocketResource {
+  static convention = 'any' as const
   onEcho (msg: { payload: unknown }) {
     this.send({ type: 'echo', payload: msg.payload })
   }

@@ -11,6 +11,7 @@ const Emits = Type.Union([NewMessage, Joined])
 const Ask = message('ask', { n: Type.Number() })
 
 class Room extends WebSocketResource<Record<string, string>, Record<string, unknown>, typeof Emits> {
+  static convention = 'any' as const
   static emits = Emits
 
   override async onConnect () {
@@ -159,6 +160,7 @@ t.test('refuses a static emits without the discriminator literal, or with a tag 
   t.throws(() => server.addWebSocketRoute('/a', NoTag), { code: 'FST_PACHINKO_SCHEMA_NO_DISCRIMINATOR', message: /NoTag: the schema for "static emits"/ })
   t.throws(() => server.addWebSocketRoute('/b', Twice), { code: 'FST_PACHINKO_SCHEMA_DUPLICATE_TAG', message: /newMessage/ })
   class Single extends WebSocketResource {
+    static convention = 'any' as const
     static emits = NewMessage
     onGo () { this.send({ type: 'newMessage', payload: { text: 'one schema, not a union' } }) }
   }
