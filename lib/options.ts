@@ -9,8 +9,7 @@ import { DEFAULT_DISCRIMINATOR } from './messages/schema.js'
 import type { OutgoingMode } from './contract/outgoing.js'
 import { DEFAULT_REPLY_FIELD } from './contract/wire.js'
 import type { AsyncApiServeOptions } from './contract/asyncapi/serve.js'
-import { deflateOptions, type CompressionOptions } from './protocol/compression.js'
-import type { PerMessageDeflateOptions } from 'ws'
+import { deflateOptions, type CompressionOptions, type DeflateSettings } from './protocol/compression.js'
 
 /** Options of `app.register(pachinko, options)`. */
 export interface PachinkoOptions {
@@ -126,7 +125,7 @@ export interface ResolvedOptions {
   replyField: string
   validateOutgoing: OutgoingMode
   requestTimeoutMs: number
-  compression: PerMessageDeflateOptions | false
+  compression: DeflateSettings | false
 }
 
 const MiB = 1024 * 1024

@@ -1,4 +1,3 @@
-import type { PerMessageDeflateOptions } from 'ws'
 import { ERR_OPTION_INVALID } from '../errors.js'
 
 /*
@@ -54,13 +53,24 @@ export interface CompressionOptions {
   concurrencyLimit?: number
 }
 
+/** The part of ws's `DeflateSettings` this module sets (declared here so the public types need no @types/ws). */
+export interface DeflateSettings {
+  threshold?: number
+  concurrencyLimit?: number
+  serverNoContextTakeover?: boolean
+  clientNoContextTakeover?: boolean
+  serverMaxWindowBits?: number
+  clientMaxWindowBits?: number
+  zlibDeflateOptions?: { level?: number, memLevel?: number }
+}
+
 /** The `perMessageDeflate` option of ws for `compression`, or false when it is off. */
-export function deflateOptions (compression: boolean | CompressionOptions | undefined): PerMessageDeflateOptions | false {
+export function deflateOptions (compression: boolean | CompressionOptions | undefined): DeflateSettings | false {
   if (compression === undefined || compression === false) return false
   if (compression === true) return { threshold: 1024 }
   if (compression === null || typeof compression !== 'object') throw new ERR_OPTION_INVALID('compression', 'must be true, false or an object of permessage-deflate settings')
   const c = compression
-  const options: PerMessageDeflateOptions = {
+  const options: DeflateSettings = {
     threshold: integer('threshold', c.threshold, 0, Number.MAX_SAFE_INTEGER) ?? 1024,
     concurrencyLimit: integer('concurrencyLimit', c.concurrencyLimit, 1, 1024),
     serverNoContextTakeover: flag('serverNoContextTakeover', c.serverNoContextTakeover),
@@ -70,7 +80,7 @@ export function deflateOptions (compression: boolean | CompressionOptions | unde
     zlibDeflateOptions: { level: integer('level', c.level, 0, 9), memLevel: integer('memLevel', c.memLevel, 1, 9) }
   }
   // ws reads an explicit undefined as a setting; leave unset what the user left unset
-  for (const key of Object.keys(options) as Array<keyof PerMessageDeflateOptions>) if (options[key] === undefined) delete options[key]
+  for (const key of Object.keys(options) as Array<keyof DeflateSettings>) if (options[key] === undefined) delete options[key]
   const zlib = options.zlibDeflateOptions as Record<string, unknown>
   for (const key of Object.keys(zlib)) if (zlib[key] === undefined) delete zlib[key]
   return options

@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest, preValidationAsyncHookHandler } from 'fastify'
 import type { IncomingMessage } from 'node:http'
-import type { ServerOptions } from 'ws'
 import { ERR_OPTION_INVALID } from '../errors.js'
 import { kProtocol } from '../symbols.js'
 
@@ -20,7 +19,8 @@ const HTTP_BAD_REQUEST = 400
 const MAX_OFFERS = 32
 
 type RawRequest = IncomingMessage & { [kProtocol]?: string }
-type HandleProtocols = NonNullable<ServerOptions['handleProtocols']>
+/** ws's `handleProtocols` server option (declared here so the public types need no @types/ws). */
+type HandleProtocols = (protocols: Set<string>, request: IncomingMessage) => string | false
 
 /** Checks a route's `subprotocols` option at declaration; returns a copy. */
 export function checkSubprotocols (value: unknown): string[] | undefined {
