@@ -104,3 +104,10 @@ export const ERR_OUTGOING_INVALID = createError<[string, string, string]>(
 export const ERR_REPLY_INVALID = createError<[string, string, string]>(
   'FST_PACHINKO_REPLY_INVALID',
   '%s: the reply to "%s" does not match its reply schema (%s); fix the handler\'s return value or the schema, or set validateOutgoing: \'warn\'', 500, TypeError)
+// room history and recovery
+export const ERR_HISTORY_UNSUPPORTED = createError<[string]>(
+  'FST_PACHINKO_HISTORY_UNSUPPORTED',
+  'The %s backend keeps no room history; use the memory or Redis backend, or give your backend a `history` (see docs/history.md)', 500)
+export const ERR_HISTORY_NOT_KEPT = createError<[string]>(
+  'FST_PACHINKO_HISTORY_NOT_KEPT',
+  'Room "%s" keeps no history, so there is nothing to recover; declare it with app.ws.keepHistory(rooms, { size, ttlMs }) on every node', 500)
