@@ -12,6 +12,7 @@ import { matches, record, sum } from './cluster-records.js'
 import { seal, unseal, type EnvelopeHeader } from './envelope.js'
 import { MemoryBackend } from './memory.js'
 import type { HistoryStore, Relay } from '../history/history-store.js'
+import { SyncMarkers, type SyncMarker } from '../history/sync-markers.js'
 
 export type { ClusterOptions } from './cluster-options.js'
 
@@ -34,6 +35,7 @@ export class ClusterBackend extends MemoryBackend {
   private presence!: NodePresence
   private requests!: ClusterRequests
   private readonly subscribing = new Map<string, Promise<void>>()
+  private readonly markers = new SyncMarkers()
 
   constructor (private readonly transport: ClusterTransport, name: string, options: ClusterOptions = {}) {
     super()
@@ -198,6 +200,10 @@ export class ClusterBackend extends MemoryBackend {
     return { channel: room(name), header: JSON.stringify(this.broadcastHeader(options)).slice(0, -1) }
   }
 
+  protected override marker (name: string): SyncMarker {
+    return this.markers.open(room(name), JSON.stringify({ n: this.context.nodeId }).slice(0, -1))
+  }
+
   private broadcastHeader (options: DeliveryOptions): EnvelopeHeader {
     const header: EnvelopeHeader = { n: this.context.nodeId }
     if (options.exclude !== undefined && options.exclude.size > 0) header.x = [...options.exclude]
@@ -255,6 +261,7 @@ export class ClusterBackend extends MemoryBackend {
       return
     }
     const { header, frame } = message
+    if (header.op === 'sync') return this.markers.arrived(header.q)
     if (header.n === this.context.nodeId) return
     const exclude = header.x === undefined ? undefined : new Set(header.x)
     let delivered: Promise<void> | undefined

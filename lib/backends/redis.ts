@@ -4,6 +4,7 @@ import { ERR_BACKEND_DEPENDENCY_MISSING, ERR_OPTION_INVALID } from '../errors.js
 import { ClusterBackend } from './cluster.js'
 import { describeValue, type ClusterOptions } from './cluster-options.js'
 import type { ClusterTransport, ConnectionRecord, NodeState, NodeStateUpdate } from './cluster-transport.js'
+import { defineHistoryCommands, RedisHistory, type HistoryClient } from './redis-history.js'
 
 /**
  * An ioredis client (`new Redis(…)`), as far as `redisBackend({ client })` uses
@@ -119,6 +120,7 @@ class RedisTransport implements ClusterTransport {
   private statusHandler!: (status: 'up' | 'down', error?: Error) => void
   private lastError: Error | undefined
   private usable = false
+  readonly history = new RedisHistory(() => this.pub as unknown as HistoryClient, this.options.prefix, (name) => this.channel(name))
 
   constructor (private readonly options: TransportOptions) {
     this.prefix = options.prefix
@@ -148,6 +150,7 @@ class RedisTransport implements ClusterTransport {
     pub.defineCommand('pachinkoHeartbeat', { numberOfKeys: 4, lua: HEARTBEAT })
     pub.defineCommand('pachinkoAlive', { numberOfKeys: 1, lua: ALIVE })
     pub.defineCommand('pachinkoPublishIf', { numberOfKeys: 1, lua: PUBLISH_IF_CONNECTION })
+    defineHistoryCommands(pub)
     sub.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
       this.messageHandler(channel.toString().slice(this.prefix.length + 4), payload)
     })
