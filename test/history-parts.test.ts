@@ -20,7 +20,7 @@ t.test('recoveries hold a room\'s frames only for its recovering members, and no
   t.same(recoveries.intercept('r', frame, { offset: 1 }), { offset: 1 }, 'no recovery: the delivery is unchanged')
   const held = recoveries.hold('r', { id: 'a' })
   const other = recoveries.hold('r', { id: 'b' })
-  t.equal(recoveries.intercept('elsewhere', frame, {}).exclude, undefined, 'another room is untouched')
+  t.equal(recoveries.intercept('elsewhere', frame, {} as { exclude?: ReadonlySet<string> }).exclude, undefined, 'another room is untouched')
   const delivery = recoveries.intercept('r', frame, { exclude: new Set(['b']), offset: 7 })
   t.same([...delivery.exclude!].sort(), ['a', 'b'], 'the recovering member is left out of the live delivery')
   t.same(held, [{ frame, offset: 7 }], 'and its frame held')

@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import pachinko, { redisBackend, WebSocketResource, type StreamPosition } from '../lib/index.js'
 import { connect, type TestConnection } from '../lib/testing/index.js'
 import { kBackend } from '../lib/symbols.js'
@@ -19,7 +19,7 @@ class Chat extends WebSocketResource<{ room: string }> {
 }
 
 /** A node of the cluster: a Fastify app over the test's Redis prefix, keeping 100 messages per chat room. */
-async function node (t: Tap.Test, prefix: string, size = 100) {
+async function node (t: Test, prefix: string, size = 100) {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(pachinko, { backend: redisBackend({ url: REDIS_URL, prefix, heartbeatMs: 200 }) })
@@ -45,8 +45,6 @@ function record (client: TestConnection) {
   }
   return Object.assign(frames, { until })
 }
-
-declare global { namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] } }
 
 t.test('real Redis: a client cut off while 50 messages are broadcast reconnects to the other node, after the first died, and gets all 50 in order', async (t) => {
   if (!await needRedis(t)) return
