@@ -51,6 +51,14 @@ t.test('with resume, a client cut off while 50 messages are broadcast reconnects
   t.equal(client.position?.offset, 52)
 })
 
+t.test('without resume (or with resume: false) the client keeps no position', async (t) => {
+  for (const resume of [false, undefined]) {
+    const client = connectClient('ws://127.0.0.1:1/nowhere', { WebSocket: WebSocket as unknown as WebSocketConstructor, resume, reconnect: false })
+    client.close()
+    t.equal(client.position, undefined)
+  }
+})
+
 t.test('the resume URL: the position replaces what the query had, other parameters stay, names can be chosen', async (t) => {
   const resume = new Resume({ offset: 'o', epoch: 'e' })
   t.equal(resume.url('ws://h/feed?x=1'), 'ws://h/feed?x=1', 'nothing to add before a position')

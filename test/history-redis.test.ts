@@ -124,7 +124,11 @@ t.test('real Redis: broadcasts from both nodes racing with a recovery are neithe
   await first.close()
   for (let i = 1; i <= 20; i++) await a.ws.broadcastToRoom('chat:3', { type: 'news', payload: i })
   const sending = (async () => {
-    for (let i = 21; i <= 120; i++) await (i % 2 === 0 ? a : b).ws.broadcastToRoom('chat:3', { type: 'news', payload: i })
+    for (let i = 21; i <= 120; i++) {
+      await (i % 2 === 0 ? a : b).ws.broadcastToRoom('chat:3', { type: 'news', payload: i })
+      // broadcasts to everyone pass the recovering connection by: they are not the room's
+      if (i % 10 === 0) await (i % 20 === 0 ? a : b).ws.broadcastToAll({ type: 'ping' })
+    }
   })()
   const back = await connect(b, '/chat/3', { query: { ...payload.position } })
   const frames = record(back)
