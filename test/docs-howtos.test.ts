@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
 import t from 'tap'
 import { connect } from '../lib/testing/index.js'
+import { needRedis, REDIS_URL, testPrefix } from './helpers/redis.js'
 import { importMarkedBlock } from './helpers/runnable-snippets.js'
 
 /*
@@ -40,3 +42,32 @@ for (const name of ['di-awilix', 'di-tsyringe']) {
     t.same(log.lines.filter((line) => line.startsWith('closed ')).sort(), ids.map((id) => `closed ${id}`).sort(), 'each disposed when its connection ended')
   })
 }
+
+t.test('docs/how-to/external-state.md: a Redis hash per connection behind this.state', async (t) => {
+  if (!await needRedis(t)) return
+  const prefix = testPrefix('docs-external-state')
+  const { buildApp } = await importMarkedBlock<{ buildApp: (options: { redisUrl: string, prefix: string }) => Promise<FastifyInstance> }>(t, repo, 'docs/how-to/external-state.md', 'external-state')
+  const app = await buildApp({ redisUrl: REDIS_URL, prefix })
+  t.after(() => app.close())
+  await app.ready()
+  const redis = new Redis(REDIS_URL)
+  t.after(() => redis.quit())
+
+  const ann = await connect(app, '/ws/cart')
+  ann.send({ type: 'addItem', payload: { sku: 'tea', quantity: 2 } })
+  ann.send({ type: 'addItem', payload: { sku: 'tea', quantity: 3 } })
+  ann.send({ type: 'addItem', payload: { sku: 'cup', quantity: 1 } })
+  t.equal((await ann.expect<{ payload: { quantity: number } }>('itemAdded')).payload.quantity, 2)
+  t.equal((await ann.expect<{ payload: { quantity: number } }>('itemAdded')).payload.quantity, 5, 'one connection\'s writes apply in order')
+  await ann.expect('itemAdded')
+  ann.send({ type: 'showCart' })
+  t.same((await ann.expect('cart')).payload, { items: [{ sku: 'tea', quantity: 5 }, { sku: 'cup', quantity: 1 }] })
+
+  const [connection] = app.ws.local()
+  const key = `${prefix}:cart:${connection.id}`
+  t.same(await redis.hget(key, 'sku:tea'), '5', 'the state lives in Redis')
+  t.ok(await redis.ttl(key) > 0, 'with a TTL')
+  await ann.close(1000)
+  t.equal(await app.ws.whenEmpty(5000), true)
+  t.equal(await redis.exists(key), 0, 'removed when the connection ended')
+})
