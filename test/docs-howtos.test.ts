@@ -2,7 +2,10 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import t from 'tap'
+import type { Backend } from '../lib/index.js'
 import { connect } from '../lib/testing/index.js'
+import { backendSuite } from './backends/suite.js'
+import { build } from './helpers/build.js'
 import { needRedis, REDIS_URL, testPrefix } from './helpers/redis.js'
 import { importMarkedBlock } from './helpers/runnable-snippets.js'
 
@@ -71,3 +74,7 @@ t.test('docs/how-to/external-state.md: a Redis hash per connection behind this.s
   t.equal(await app.ws.whenEmpty(5000), true)
   t.equal(await redis.exists(key), 0, 'removed when the connection ended')
 })
+
+// the custom backend of the how-to, through the contract suite every backend passes
+const { SetBackend } = await importMarkedBlock<{ SetBackend: new () => Backend }>(t, repo, 'docs/how-to/custom-backend.md', 'custom-backend')
+backendSuite(t, 'docs/how-to/custom-backend.md', async (t) => [await build(t, { backend: new SetBackend() })], 1)
