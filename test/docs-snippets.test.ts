@@ -1,7 +1,9 @@
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { checkSnippets } from './helpers/check-snippets.js'
-import { fencedBlocks, typeScriptSnippets, type Snippet } from './helpers/markdown-snippets.js'
+import { anchorsOf, fencedBlocks, headingAnchor, markdownFiles, relativeLinks, typeScriptSnippets, type Snippet } from './helpers/markdown-snippets.js'
 
 /*
  * Every ```ts block of README.md and docs/ compiles as its own module against
@@ -48,4 +50,29 @@ t.test('every TypeScript block of README.md and docs/ compiles', async (t) => {
   t.same(probed.map((failure) => failure.text.replace(/ TS\d+ .*/s, '')), ['probe/x.md:10:10', 'probe/x.md:11:7'], 'a failing block is reported at its file and line')
   t.match(probed[0]?.text, /has no exported member named 'addWebSocketRoute'/)
   t.same(failures.filter((failure) => !probes.includes(failure.snippet)).map((failure) => failure.text), [], 'no block of the docs fails to compile')
+})
+
+// pages other helpers are writing while this guide is: linked from the index, allowed to be missing until they land
+const PENDING = new Set(['docs/hub.md', 'docs/change-feed.md', 'docs/security.md'])
+
+t.test('every relative link of README.md and docs/ leads to a file, and to a heading there', async (t) => {
+  t.equal(headingAnchor('The typed client: `fastify-pachinko/client`'), 'the-typed-client-fastify-pachinkoclient')
+  t.same(relativeLinks('[a](b.md#c) `[x](y)` [web](https://x.org)\n```md\n[no](z.md)\n```\n[d](../e.md)'), [{ line: 1, target: 'b.md#c' }, { line: 5, target: '../e.md' }])
+  const broken: string[] = []
+  for (const path of markdownFiles(repo)) {
+    const file = relative(repo, path)
+    for (const { line, target } of relativeLinks(readFileSync(path, 'utf8'))) {
+      const [where, anchor] = target.split('#')
+      const destination = where === '' ? path : join(dirname(path), where)
+      const name = relative(repo, destination)
+      if (!existsSync(destination)) {
+        if (!PENDING.has(name)) broken.push(`${file}:${line} ${target}: no such file`)
+        continue
+      }
+      if (anchor !== undefined && destination.endsWith('.md') && statSync(destination).isFile() && !anchorsOf(readFileSync(destination, 'utf8')).has(anchor)) {
+        broken.push(`${file}:${line} ${target}: no heading #${anchor} in ${name}`)
+      }
+    }
+  }
+  t.same(broken, [], 'no broken link')
 })

@@ -56,3 +56,39 @@ export function typeScriptSnippets (repo: string): Snippet[] {
   return markdownFiles(repo).flatMap((path) =>
     fencedBlocks(relative(repo, path), readFileSync(path, 'utf8')).filter((block) => block.lang === 'ts' || block.lang === 'typescript'))
 }
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes. */
+export function headingAnchor (heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-')
+}
+
+/** Every relative link of a Markdown text (outside code), with its line: `[text](target)`. */
+export function relativeLinks (text: string): Array<{ line: number, target: string }> {
+  const links: Array<{ line: number, target: string }> = []
+  let fence: string | undefined
+  for (const [index, line] of text.split(/\r?\n/).entries()) {
+    const open = /^\s*(`{3,}|~{3,})/.exec(line)
+    if (open !== null) {
+      if (fence === undefined) fence = open[1]
+      else if (line.trim() === fence[0].repeat(line.trim().length) && line.trim().length >= fence.length) fence = undefined
+      continue
+    }
+    if (fence !== undefined) continue
+    for (const match of line.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (!/^[a-z]+:/i.test(match[1])) links.push({ line: index + 1, target: match[1] })
+    }
+  }
+  return links
+}
+
+/** The anchors of a Markdown text's headings. */
+export function anchorsOf (text: string): Set<string> {
+  const anchors = new Set<string>()
+  let inFence = false
+  for (const line of text.split(/\r?\n/)) {
+    if (/^\s*(`{3,}|~{3,})/.test(line)) inFence = !inFence
+    const heading = /^#{1,6}\s+(.*)$/.exec(line)
+    if (!inFence && heading !== null) anchors.add(headingAnchor(heading[1]))
+  }
+  return anchors
+}
