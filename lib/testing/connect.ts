@@ -18,7 +18,7 @@ export interface Frame {
   error?: ErrorBody
 }
 
-/** An error frame of README's "Errors sent to clients" table. */
+/** An error frame, as docs/reference/close-codes.md lists them. */
 export interface ErrorFrame extends Frame {
   error: ErrorBody
 }
