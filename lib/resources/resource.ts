@@ -164,6 +164,7 @@ export class WebSocketResource<Params extends object = Record<string, string>, S
     return await this.ws.joinRoom(this.connection, room, options)
   }
 
+  /** Leaves a room. */
   async leave (room: string): Promise<void> {
     await this.ws.leaveRoom(this.connection, room)
   }
