@@ -141,9 +141,11 @@ export const ERR_REPLY_INVALID = createError<[string, string, string]>(
   'FST_PACHINKO_REPLY_INVALID',
   '%s: the reply to "%s" does not match its reply schema (%s); fix the handler\'s return value or the schema, or set validateOutgoing: \'warn\'', 500, TypeError)
 // room history and recovery
+/** `FST_PACHINKO_HISTORY_UNSUPPORTED`: `keepHistory` (or a recovering join) on a backend that keeps no history. Fix: use the memory or Redis backend, or give your backend a `history`. */
 export const ERR_HISTORY_UNSUPPORTED = createError<[string]>(
   'FST_PACHINKO_HISTORY_UNSUPPORTED',
   'The %s backend keeps no room history; use the memory or Redis backend, or give your backend a `history` (see docs/history.md)', 500)
+/** `FST_PACHINKO_HISTORY_NOT_KEPT`: `join(room, { since })` on a room no `keepHistory` covers. Fix: declare the room with `app.ws.keepHistory` on every node. */
 export const ERR_HISTORY_NOT_KEPT = createError<[string]>(
   'FST_PACHINKO_HISTORY_NOT_KEPT',
   'Room "%s" keeps no history, so there is nothing to recover; declare it with app.ws.keepHistory(rooms, { size, ttlMs }) on every node', 500)

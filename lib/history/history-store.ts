@@ -62,6 +62,8 @@ export interface Relay {
  *   channel in the same step as the read.
  */
 export interface HistoryStore {
+  /** Numbers, stamps and keeps a broadcast (publishing it on `relay` in the same step); resolves with its position and the stamped frame. */
   append (stream: string, frame: FrameHead, limits: HistoryLimits, relay?: Relay): Promise<{ position: StreamPosition, frame: Buffer }>
+  /** What the stream holds after `since`, in order, or `recovered: false`; publishes `marker` in the same step. */
   read (stream: string, since: StreamPosition | null, limits: HistoryLimits, marker?: Relay): Promise<HistoryRead>
 }
