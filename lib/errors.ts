@@ -104,3 +104,12 @@ export const ERR_OUTGOING_INVALID = createError<[string, string, string]>(
 export const ERR_REPLY_INVALID = createError<[string, string, string]>(
   'FST_PACHINKO_REPLY_INVALID',
   '%s: the reply to "%s" does not match its reply schema (%s); fix the handler\'s return value or the schema, or set validateOutgoing: \'warn\'', 500, TypeError)
+
+// the change feed
+export const ERR_CHANGE_INVALID = createError<[string, string]>(
+  'FST_PACHINKO_CHANGE_INVALID', 'Invalid change event: %s %s', 500, TypeError)
+export const ERR_CHANGE_ROUTE_INVALID = createError<[string, string]>(
+  'FST_PACHINKO_CHANGE_ROUTE_INVALID', 'Route %s: %s', 500, TypeError)
+export const ERR_CHANGE_FEED_DUPLICATE = createError<[string]>(
+  'FST_PACHINKO_CHANGE_FEED_DUPLICATE',
+  'A change feed is already registered in this scope or one it is nested in (at "%s"); register one feed per scope, in sibling scopes if you need several', 500)

@@ -7,7 +7,9 @@ import { ContractRegistry } from '../contract/registry.js'
 import { Container } from '../resources/container.js'
 import { RouteNames } from '../routing/route-names.js'
 import { checkName, delivery, encode, type SendOptions } from './send-options.js'
-import { kAdd, kBackend, kLabels, kRemove, kRooms, kRouteNames, kSettings, kUser } from '../symbols.js'
+import { kAdd, kBackend, kJoin, kLabels, kRemove, kRooms, kRouteNames, kSettings, kUser } from '../symbols.js'
+import { changeEvent, type ChangeInput } from '../change-feed/event.js'
+import { publishEvent } from '../change-feed/publish.js'
 
 /** Decides whether a connection may join a room (the `authorizeJoin` plugin option). */
 export type JoinAuthorizer = (connection: Connection, room: string) => boolean | Promise<boolean>
@@ -92,6 +94,11 @@ export class ConnectionManager {
     const handle = this.localHandle(connection)
     checkName('room', room)
     if (this.authorizeJoin !== undefined && await this.authorizeJoin(handle, room) !== true) throw new ERR_JOIN_REFUSED(room)
+    await this[kJoin](handle, room)
+  }
+
+  /** Joins a room without `authorizeJoin`: for rooms the plugin manages itself (the change feed's), which have their own authorization. */
+  async [kJoin] (handle: Connection, room: string): Promise<void> {
     if (!this.registry.has(handle.id)) return
     const rooms = handle[kRooms] ??= new Set()
     if (rooms.has(room)) return
@@ -178,6 +185,16 @@ export class ConnectionManager {
   /** Serialises once and delivers to every connection, on every node. */
   async broadcastToAll (message: unknown, options: SendOptions = {}): Promise<void> {
     await this[kBackend].publish({ kind: 'all' }, encode(message), delivery(options))
+  }
+
+  /**
+   * Publishes a change-feed event (`{ ts, model, method, id, many, payload }`)
+   * to the subscribers of `model` and of `all`, on every node: the manual form
+   * of what a route with `config.model` does. Bad input throws `FST_PACHINKO_CHANGE_INVALID` at once.
+   * @example await app.ws.publishChange({ model: 'author', method: 'PATCH', id: 7, payload: { id: 7, name: 'Ada' } })
+   */
+  publishChange (change: ChangeInput): Promise<void> {
+    return publishEvent(this[kBackend], this, changeEvent(change))
   }
 
   /**
