@@ -41,7 +41,9 @@ t.test('filter drops or redacts per subscriber (multi-tenant), parsing each even
   t.equal(seen.size, 2, 'one parsed, frozen event per event, shared by the subscribers')
   await app.ws.broadcastToAll({ type: 'notice', text: 'maintenance' })
   t.same(await acme.receive(), { type: 'notice', text: 'maintenance' }, 'a frame that is not a change event is not filtered')
-  t.equal(acme.trace.length, 3)
+  for (const connection of app.ws.local()) connection.sendRaw(Buffer.from('plain text'), { binary: false })
+  t.equal(await acme.receive(), 'plain text', 'nor is one that is not JSON')
+  t.equal(acme.trace.length, 4)
 })
 
 t.test('a filter that throws, or mutates the frozen event, drops the event for that subscriber and logs an error', async (t) => {
@@ -82,7 +84,7 @@ t.test('app.ws.publishChange publishes the manual form; bad input throws FST_PAC
   t.same({ ...await items.receive(), ts: 0 }, { ts: 0, model: 'item', method: 'PATCH', id: 4, many: true, payload: [{ id: 4 }] })
   t.match(await all.receive(), { model: 'item' })
   t.same({ ...await all.receive(), ts: 0 }, { ts: 0, model: 'other', method: 'DELETE', id: null, many: false, payload: null })
-  const bad: unknown[] = [null, 'x', { model: '__proto__', method: 'POST' }, { model: 'a b', method: 'POST' }, { model: 7, method: 'POST' },
+  const bad: unknown[] = [null, 'x', { model: '__proto__', method: 'POST' }, { model: 'a b', method: 'POST' }, { model: 7, method: 'POST' }, { model: null, method: 'POST' },
     { model: 'a', method: 'PO ST' }, { model: 'a', method: 3 }, { model: 'a', method: 'POST', id: {} }, { model: 'a', method: 'POST', id: Infinity },
     { model: 'a', method: 'POST', many: 'yes' }, { model: 'x'.repeat(65), method: 'POST' }]
   for (const change of bad) t.throws(() => app.ws.publishChange(change as never), { code: 'FST_PACHINKO_CHANGE_INVALID' }, JSON.stringify(change))

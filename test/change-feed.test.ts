@@ -24,6 +24,7 @@ async function api (t: Test, feed: ChangeFeedOptions = {}, plugin: PachinkoOptio
     scope.post('/books', { config: { model: 'book' } }, async (request) => ({ id: 'b-1', ...(request.body as object) }))
     scope.post('/books/bulk', { config: { model: 'book' } }, async (request) => request.body)
     scope.post('/untracked', async () => ({ id: 1 }))
+    scope.route({ method: ['POST', 'PUT'], url: '/pens', config: { model: 'pen' }, onSend: async (_request, _reply, payload) => payload, onResponse: [async () => {}], handler: async () => ({ id: 'p' }) })
   }, { prefix: '/api' })
   return app as App
 }
@@ -143,10 +144,13 @@ t.test('topics: one model, several (repeated or comma-separated), all, and all w
   }
   await app.inject({ method: 'POST', url: '/api/books', ...json({ title: 'U' }) })
   t.match(await allAndAuthor.receive(), { model: 'book', payload: { title: 'U' } }, 'no duplicate of the author event came first')
+  await app.inject({ method: 'PUT', url: '/api/pens' })
+  t.match(await allAndAuthor.receive(), { model: 'pen', method: 'PUT', id: 'p' }, 'a route with several methods and hooks of its own')
   t.match(await books.receive(), { payload: { title: 'T' } })
   t.match(await books.receive(), { payload: { title: 'U' } })
   t.match(await all.receive(), { payload: { title: 'U' } })
-  t.equal(all.trace.length, 4, 'the ack and three events, nothing twice')
+  t.match(await all.receive(), { model: 'pen' })
+  t.equal(all.trace.length, 5, 'the ack and four events, nothing twice')
 })
 
 t.test('lists: a body that is an array is many, with id null', async (t) => {

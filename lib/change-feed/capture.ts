@@ -65,7 +65,7 @@ function bodyOf (sent: Body, reply: FastifyReply): unknown {
   if (sent === undefined || sent === null) return null
   const text = typeof sent === 'string' ? sent : Buffer.isBuffer(sent) ? sent.toString('utf8') : undefined
   if (text === undefined) return null
-  const type = String(reply.getHeader('content-type') ?? '')
+  const type = String(reply.getHeader('content-type'))
   if (type.includes('json')) {
     try {
       return JSON.parse(text)
