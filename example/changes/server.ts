@@ -14,7 +14,7 @@ const backend = env.REDIS_URL === undefined || env.REDIS_URL === '' ? 'memory' a
 const app = await buildChangesApp({ dbFile: env.DB_FILE ?? 'changes.db', pachinko: { backend }, server: { logger: { level: env.LOG_LEVEL ?? 'info' } } })
 await app.listen({ port: Number(env.PORT ?? 3000), host: env.HOST ?? '127.0.0.1' })
 const { port } = app.server.address() as AddressInfo
-app.log.info(`changes example: open http://${env.HOST ?? '127.0.0.1'}:${port}/ in two tabs, or curl -X POST -H 'content-type: application/json' -d '{"name":"Ada"}' http://127.0.0.1:${port}/api/authors`)
+app.log.info({ port }, `changes example: open http://${env.HOST ?? '127.0.0.1'}:${port}/ in two tabs, or curl -X POST -H 'content-type: application/json' -d '{"name":"Ada"}' http://127.0.0.1:${port}/api/authors`)
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

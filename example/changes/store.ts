@@ -13,8 +13,8 @@ export class Store {
     this.db = new Database(file)
     this.db.pragma('journal_mode = WAL')
     this.db.exec(`
-      CREATE TABLE IF NOT EXISTS authors (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS books (id INTEGER PRIMARY KEY, title TEXT NOT NULL,
+      CREATE TABLE IF NOT EXISTS authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS books (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL,
         author_id INTEGER REFERENCES authors(id) ON DELETE SET NULL);`)
     this.db.pragma('foreign_keys = ON')
     const db = this.db
