@@ -2,7 +2,7 @@ import 'reflect-metadata'
 import type { FastifyInstance } from 'fastify'
 import { Readable } from 'node:stream'
 import t, { type Test } from 'tap'
-import { changeFeed, errors, MemoryBackend, type ChangeEvent, type ChangeFeedOptions, type PachinkoOptions, type Target } from '../lib/index.js'
+import { changeFeed, MemoryBackend, type ChangeEvent, type ChangeFeedOptions, type PachinkoOptions, type Target } from '../lib/index.js'
 import { connect, UpgradeRefusedError, type TestConnection } from '../lib/testing/index.js'
 import { build, type LogLine } from './helpers/build.js'
 
