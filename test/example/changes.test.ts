@@ -83,11 +83,16 @@ t.test('CRUD over HTTP reaches plain ws subscribers in flarchitect\'s shape, per
 })
 
 t.test('the page is served at / and subscribes to both models', async (t) => {
-  const { base } = await start(t)
+  const { app, base } = await start(t)
   const page = await fetch(`http://${base}/`)
   t.match(page.headers.get('content-type'), /text\/html/)
   t.match(await page.text(), /\/api\/ws\?topic=author,book&ack=1/)
   const refused = new WebSocket(`ws://${base}/api/ws?topic=__proto__`)
   const [, response] = await once(refused, 'unexpected-response') as [unknown, { statusCode: number }]
   t.equal(response.statusCode, 400)
+  const huge = new WebSocket(`ws://${base}/api/ws?topic=${'a,'.repeat(20_000)}`)
+  const [, tooLong] = await once(huge, 'unexpected-response') as [unknown, { statusCode: number }]
+  t.equal(tooLong.statusCode, 431, 'Node refuses a request line over its header limit before Fastify sees it')
+  const doc = (app.ws.asyncapi() as { channels: Record<string, { address: string }> }).channels
+  t.ok(Object.values(doc).some((channel) => channel.address === '/api/ws'), 'the subscription route is in the AsyncAPI document')
 })
