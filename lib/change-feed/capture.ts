@@ -54,10 +54,15 @@ function publishAfterResponse (model: string, idOption: ChangeIdOption | undefin
     const payload = bodyOf(request[kChangeBody], reply)
     request[kChangeBody] = undefined
     const event: ChangeEvent = { ts: Date.now(), model, method: request.method, id: idOf(idOption, request, payload), many: Array.isArray(payload), payload }
-    publishEvent(manager[kBackend], manager, event).catch((err: unknown) => {
+    publish(manager, event).catch((err: unknown) => {
       request.log.warn({ err, model, method: event.method, id: event.id }, 'change feed: publishing the event failed; the response was not affected')
     })
   }
+}
+
+/** Publishes as a promise only: even a synchronous throw becomes the rejection the hook logs, never an exception after the response. */
+async function publish (manager: ConnectionManager, event: ChangeEvent): Promise<void> {
+  await publishEvent(manager[kBackend], manager, event)
 }
 
 /** The body as sent, parsed when it is JSON; a stream (whose bytes were never in memory) or a binary body is null. */
