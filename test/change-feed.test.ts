@@ -255,6 +255,18 @@ t.test('a backend failure during a write leaves the response 2xx and is logged o
   t.match(failures[0], { model: 'author', method: 'POST', id: 1, err: { message: /2 recipients failed|backend down/ } })
 })
 
+t.test('a subscription the backend cannot record closes with 1013 (try again later), logged at warn', async (t) => {
+  const backend = new (class extends MemoryBackend {
+    override async join (): Promise<void> { throw new Error('backend down') }
+  })()
+  const app = await api(t, {}, { backend })
+  const client = await connect(app, '/api/ws?ack=1')
+  t.match(await client.closed, { code: 1013, reason: /try again later/ })
+  t.equal(client.trace.length, 0, 'no ack')
+  t.match(app.logs.filter((line) => line.msg.includes('subscribing failed')), [{ level: 40, err: { message: 'backend down' } }])
+  t.notOk(app.logs.some((line) => line.level >= 50))
+})
+
 t.test('a publish that never settles does not hold the response', async (t) => {
   const backend = new (class extends MemoryBackend {
     override async publish (): Promise<void> { await new Promise(() => {}) }

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { Connection } from '../connection/connection.js'
+import { CloseCode } from '../connection/close-codes.js'
 import { WebSocketResource } from '../resources/resource.js'
 import { kJoin, kWrite } from '../symbols.js'
 import { ALL_TOPIC, feedRoom, type ChangeEvent } from './event.js'
@@ -22,7 +23,14 @@ export class ChangeFeedSubscriber extends WebSocketResource {
     const { topics, ack } = subscriptions.get(this.request) as { topics: string[], ack: boolean }
     if (this.feed.filter !== undefined) filterWrites(this.connection, this.request, this.feed.filter, this.log)
     const manager = this.ws
-    await Promise.all(topics.map(async (topic) => await manager[kJoin](this.connection, feedRoom(topic))))
+    try {
+      await Promise.all(topics.map(async (topic) => await manager[kJoin](this.connection, feedRoom(topic))))
+    } catch (err) {
+      // the backend's failure, not the client's: 1013 tells it to come back later
+      this.log.warn({ err }, 'change feed: subscribing failed; closing with 1013')
+      this.close(CloseCode.TRY_AGAIN_LATER, 'subscription unavailable, try again later')
+      return
+    }
     if (ack) this.connection.send({ type: 'subscribed', topics: topics.map((topic) => topic === ALL_TOPIC ? this.feed.topicAll : topic) })
   }
 
