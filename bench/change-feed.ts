@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { Agent, request } from 'node:http'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -106,6 +107,7 @@ async function runOnce (variant: Variant): Promise<Run> {
   return { variant: variant.name, writes, deliveries: delivered, cpuUs, ms: after.at - before.at, usPerWrite: cpuUs / writes }
 }
 
+const loadBefore = loadavg()[0]
 const runs: Run[] = []
 for (let r = 0; r < repeats; r++) {
   // the order rotates each repeat, so no variant always runs first on a warming machine
@@ -133,7 +135,7 @@ let commit = 'unknown'
 try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot }).toString().trim() } catch {}
 const report = `# Change feed: cost per HTTP write and fan-out
 
-${new Date().toISOString()} · Node ${process.version} · commit ${commit} · ${repeats} repeat(s) × ${windowMs} ms windows · ${concurrency} keep-alive POSTs in flight${quick ? ' · **quick run**' : ''}
+${new Date().toISOString()} · Node ${process.version} · commit ${commit} · ${repeats} repeat(s) × ${windowMs} ms windows · ${concurrency} keep-alive POSTs in flight · load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)}${quick ? ' · **quick run**' : ''}
 
 \`POST /api/items\` (a response schema, \`config.model: 'item'\`) in its own process; the load and the
 subscribers (plain \`ws\`, topic \`all\`) in another. Server CPU per write is the server process's CPU over the
