@@ -1,3 +1,10 @@
+/**
+ * fastify-pachinko: a Fastify plugin for structured, typed WebSocket
+ * applications: resource routes (`app.addWebSocketRoute`), typed and validated
+ * handlers (`@handlesMessage`, TypeBox), rooms and broadcasts over a pluggable
+ * backend (`app.ws`), hooks, workers and dependency injection.
+ * @module fastify-pachinko
+ */
 import fp from 'fastify-plugin'
 import './fastify-augment.js'
 import * as errors from './errors.js'

@@ -176,6 +176,30 @@ t.test('lets resourceFactory make resources: a recipe for another container', as
   t.throws(() => app.addWebSocketRoute('/bad', Handmade, { args: ['x'], resourceFactory: 1 as never }), { message: /"resourceFactory"/ })
 })
 
+t.test('with a resourceFactory, a class needing services the built-in container lacks is declared; make() names the miss at connect', async (t) => {
+  class Db { readonly name = 'their db' }
+  @injectable()
+  class Theirs extends WebSocketResource {
+    static convention = 'any' as const
+    constructor (readonly db: Db) { super() }
+    onWho () { this.send({ type: 'who', payload: this.db.name }) }
+  }
+  class Untyped extends WebSocketResource {
+    constructor (readonly anything: unknown) { super() }
+  }
+  const app = await build(t, { resourceFactory: async (make, ctx) => ctx.resource === Theirs ? new Theirs(new Db()) : await make() })
+  app.addWebSocketRoute('/theirs', Theirs)
+  app.addWebSocketRoute('/untyped', Untyped)
+  const client = await connect(app, '/theirs')
+  client.send({ type: 'who' })
+  t.equal((await client.expect('who')).payload, 'their db')
+  const untyped = await connect(app, '/untyped')
+  t.equal((await untyped.closed).code, 1011)
+  t.match(app.logs.find((l) => l.level === 50), { err: { code: 'FST_PACHINKO_DI_UNTYPED_PARAMETER' } })
+  const strict = await build(t)
+  t.throws(() => strict.addWebSocketRoute('/theirs', Theirs), { code: 'FST_PACHINKO_DI_MISSING_SERVICE' }, 'without a factory, the miss is a declaration error')
+})
+
 t.test('names the connection when a service it asks for at run time is missing, and an untyped service parameter', async (t) => {
   @injectable()
   class Untyped { constructor (readonly anything: unknown) {} }

@@ -133,6 +133,9 @@ t.test('labels connections and filters the async iterator by label, room and use
   await app.ws.label(a.id, 'admin')
   await app.ws.label(b.id, 'admin')
   await app.ws.unlabel(b.id, 'admin')
+  const c = await join({ room: 'lobby', user: 'cat' })
+  await app.ws.unlabel(c.id, 'admin')              // never labelled: nothing to remove
+  t.same([...app.ws.get(c.id)!.labels], [])
   const found = []
   for await (const ref of app.ws.connections({ room: 'lobby', label: 'admin' })) found.push(ref)
   t.equal(found.length, 1)

@@ -258,6 +258,8 @@ t.test('refuses misuse with coded errors that say what to do', async (t) => {
     [{ services: null }, /"services"/],
     [{ discriminator: '' }, /"discriminator": must be a non-empty string/],
     [{ discriminator: 1 }, /"discriminator"/],
+    [{ replyField: '' }, /"replyField": must be a non-empty string/],
+    [{ replyField: 7 }, /"replyField"/],
     [{ hooks: { onMessage () {} } }, /"hooks.onMessage": is not a hook event/]
   ] as Array<[unknown, RegExp]>) {
     t.throws(() => simulate(Counter, options as never), { code: 'FST_PACHINKO_OPTION_INVALID', message: pattern })

@@ -11,13 +11,13 @@ export interface ChangesConfig {
 }
 
 /**
- * Reads PORT (3000), HOST (127.0.0.1), DB_FILE (changes.db), LOG_LEVEL (info),
+ * Reads PORT (3004), HOST (127.0.0.1), DB_FILE (changes.db), LOG_LEVEL (info),
  * REDIS_URL (unset: memory) and REDIS_PREFIX (pachinko-changes); empty counts as unset.
  */
 export function readChangesConfig (env: NodeJS.ProcessEnv): ChangesConfig {
   const redisUrl = set(env.REDIS_URL)
   return {
-    port: Number(set(env.PORT) ?? 3000),
+    port: Number(set(env.PORT) ?? 3004),
     host: set(env.HOST) ?? '127.0.0.1',
     dbFile: set(env.DB_FILE) ?? 'changes.db',
     logLevel: set(env.LOG_LEVEL) ?? 'info',

@@ -91,7 +91,9 @@ export interface BackendContext {
 export interface Backend {
   /** A short name for logs (`memory`, `redis`). */
   readonly name: string
+  /** Called once at `register`: acquire connections, subscribe; reject with a coded error when the backend cannot serve. */
   start (context: BackendContext): Promise<void>
+  /** Called once on `app.close()`: release everything `start` acquired; never rejects. */
   close (): Promise<void>
 
   /** A connection just opened on this node (it is already in `context.local`). */
@@ -124,8 +126,11 @@ export interface Backend {
   /** Closes every connection of a user on every node; resolves with how many were closed. */
   disconnectUser (user: string, code: number, reason: string): Promise<number>
 
+  /** How many connections are in `room`, on every node. */
   roomSize (room: string): Promise<number>
+  /** The rooms the connection `id` is in, wherever it lives. */
   roomsOf (id: string): Promise<string[]>
+  /** Every non-empty room, on every node, whose name starts with `prefix`. */
   roomsByPrefix (prefix: string): Promise<string[]>
   /** How many connections the whole cluster has. */
   count (): Promise<number>

@@ -46,30 +46,45 @@ export interface NodeState {
 export interface ClusterTransport {
   /** Where it connects, for logs and errors (credentials removed). */
   readonly description: string
+  /** Opens the transport: resolves once publishing, subscribing and the store all work. */
   connect (): Promise<void>
+  /** Closes everything `connect` opened; never rejects. */
   close (): Promise<void>
+  /** Sets the one handler of every payload published on a subscribed channel. */
   onMessage (handler: (channel: string, payload: Buffer) => void): void
+  /** Sets the handler told once when the transport goes down and once when it is usable again. */
   onStatus (handler: (status: 'up' | 'down', error?: Error) => void): void
 
+  /** Publishes `payload` on `channel` to every subscriber, this node included; resolves with how many nodes got it. */
   publish (channel: string, payload: Buffer): Promise<number>
   /** Publishes to the node's channel only if the node has published connection `id`; -1 when it has not. */
   publishIfConnection (node: string, id: string, channel: string, payload: Buffer): Promise<number>
+  /** Subscribes to `channels`; resolves once the server acknowledged it. */
   subscribe (channels: string[]): Promise<void>
+  /** Unsubscribes from `channels`; resolves once the server acknowledged it. */
   unsubscribe (channels: string[]): Promise<void>
 
+  /** Applies a partial update to a node's published state and refreshes its expiry. */
   updateNode (node: string, update: NodeStateUpdate, ttlMs: number): Promise<void>
+  /** Replaces a node's whole published state (a resync after an outage). */
   replaceNode (node: string, state: NodeState, ttlMs: number): Promise<void>
   /** Refreshes the node's presence and the expiry of its state; false when its connection state had already expired. */
   heartbeat (node: string, ttlMs: number): Promise<boolean>
+  /** Deletes a node's published state and presence (it closed). */
   removeNode (node: string): Promise<void>
   /** Nodes whose last heartbeat is younger than `ttlMs`. */
   aliveNodes (ttlMs: number): Promise<string[]>
 
+  /** For each of `nodes`, in order: how many connections it published. */
   connectionCounts (nodes: string[]): Promise<number[]>
+  /** For each of `nodes`, in order: how many of its connections are in `room`. */
   roomCounts (nodes: string[], room: string): Promise<number[]>
+  /** For each of `nodes`, in order: how many of its connections are identified as `user`. */
   userCounts (nodes: string[], user: string): Promise<number[]>
+  /** What a node published about connection `id`, if anything. */
   connection (node: string, id: string): Promise<ConnectionRecord | undefined>
   /** Every room of a node whose name starts with `prefix`. */
   rooms (node: string, prefix: string): AsyncIterable<string>
+  /** Every connection a node published, with its record. */
   connections (node: string): AsyncIterable<[id: string, record: ConnectionRecord]>
 }

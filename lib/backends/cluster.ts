@@ -126,6 +126,7 @@ export class ClusterBackend extends MemoryBackend {
     if (sent <= 0) throw new ERR_CONNECTION_NOT_FOUND(id)
   }
 
+  /** Asks a connection on another node through its node channel; resolves here with the client's reply. */
   async request (id: string, frame: Buffer, timeoutMs: number): Promise<unknown> {
     const home = nodeOf(id)
     // the manager has looked for it locally already

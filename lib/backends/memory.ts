@@ -96,6 +96,7 @@ export class MemoryBackend implements Backend {
     return this.context.deliver(recipients, frame, options)
   }
 
+  /** Closes this node's connections of `user`; returns how many. */
   protected disconnectLocalUser (user: string, code: number, reason: string): number {
     const devices = this.users.get(user)
     if (devices === undefined) return 0
@@ -103,6 +104,7 @@ export class MemoryBackend implements Backend {
     return devices.size
   }
 
+  /** This node's non-empty rooms whose name starts with `prefix`. */
   protected localRoomsByPrefix (prefix: string): string[] {
     const found: string[] = []
     for (const room of this.rooms.keys()) if (room.startsWith(prefix)) found.push(room)

@@ -13,11 +13,17 @@ import type { ClientPayload, ClientTag, PayloadArgs, ReplyPayload, ServerPayload
 export interface WebSocketLike {
   readonly readyState: number
   readonly protocol: string
+  /** Set by the client: the socket opened. */
   onopen: ((event: unknown) => void) | null
+  /** Set by the client: a frame arrived (text as a string). */
   onmessage: ((event: { data: unknown }) => void) | null
+  /** Set by the client: the socket closed, with the close frame's code and reason. */
   onclose: ((event: { code: number, reason: string }) => void) | null
+  /** Set by the client: a socket error (a close follows). */
   onerror: ((event: unknown) => void) | null
+  /** Sends a text frame. */
   send (data: string): void
+  /** Closes the socket. */
   close (code?: number, reason?: string): void
 }
 

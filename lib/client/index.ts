@@ -1,9 +1,9 @@
-import { PachinkoClient, type ClientOptions } from './client.js'
-
-/*
+/**
  * fastify-pachinko/client: a typed WebSocket client for browsers and Node,
  * with nothing of Fastify or the server in its import graph.
+ * @module fastify-pachinko/client
  */
+import { PachinkoClient, type ClientOptions } from './client.js'
 
 /**
  * Connects to a route and returns the client at once (status `connecting`);

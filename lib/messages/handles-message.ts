@@ -27,7 +27,10 @@ export interface HandlerRecord {
   reply: TSchema | undefined
 }
 
-/** A method decorator that checks the method accepts the schema's static type (and, with a reply schema, returns its type). */
+/**
+ * A method decorator that checks the method accepts the schema's static type (and, with a reply schema, returns its type).
+ * @typeParam T - the decorated method's type
+ */
 export type TypedHandlerDecorator<M, R = unknown> = <T extends (message: M) => R | Promise<R>> (
   target: object,
   key: string | symbol,

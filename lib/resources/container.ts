@@ -18,6 +18,7 @@ export interface RegisterOptions<T> {
 
 /** Resolves services; what a factory provider receives. */
 export interface Resolver {
+  /** The service registered for `token` (built on first use for a class or factory). */
   resolve<T> (token: Token<T>): Promise<T>
 }
 
@@ -104,6 +105,7 @@ export class Container implements Resolver {
     return this.add(token, { kind: 'value', value }, options)
   }
 
+  /** Whether `token` has a registration. */
   has (token: Token): boolean {
     return this.registrations.has(token)
   }
@@ -165,6 +167,7 @@ export class Container implements Resolver {
     return await pending
   }
 
+  /** @internal */
   async [kMake] (registration: Registration, resolver: Resolver): Promise<unknown> {
     const { provider } = registration
     if (provider.kind === 'value') return provider.value
@@ -188,15 +191,18 @@ export class ConnectionScope implements Resolver {
 
   constructor (private readonly container: Container, private readonly locals: Map<Token, unknown>) {}
 
+  /** The service for `token`: this connection's instance for a connection-scoped one, else the container's. */
   async resolve<T> (token: Token<T>): Promise<T> {
     return await this[kResolveAlong](token, []) as T
   }
 
+  /** @internal */
   async [kResolveAlong] (token: Token, path: readonly Token[]): Promise<unknown> {
     if (this.locals.has(token)) return this.locals.get(token)
     return await this.container[kResolveIn](token, this, path)
   }
 
+  /** @internal */
   async [kInstance] (token: Token, registration: Registration, resolver: Resolver): Promise<unknown> {
     let pending = this.instances.get(token)
     if (pending === undefined) {

@@ -156,6 +156,7 @@ export class WebSocketResource<Params extends object = Record<string, string>, S
     await this.ws.joinRoom(this.connection, room)
   }
 
+  /** Leaves a room. */
   async leave (room: string): Promise<void> {
     await this.ws.leaveRoom(this.connection, room)
   }

@@ -137,7 +137,8 @@ function declare (
 ): void {
   const { state, instance } = shared
   const current = level(resource, isClass, args, fullPath, parents[parents.length - 1])
-  if (isClass && current.injected.length > 0) {
+  // with a resourceFactory, another container may provide what ours does not know: a miss shows when make() is called
+  if (isClass && current.injected.length > 0 && shared.resourceFactory === undefined) {
     state.manager.container.check(resource as ResourceClass, args.length + (current.takesChildContext ? 1 : 0), BUILT_INS)
   }
   const levels = [...parents, current]

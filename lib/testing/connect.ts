@@ -18,7 +18,7 @@ export interface Frame {
   error?: ErrorBody
 }
 
-/** An error frame of README's "Errors sent to clients" table. */
+/** An error frame, as docs/reference/close-codes.md lists them. */
 export interface ErrorFrame extends Frame {
   error: ErrorBody
 }
@@ -75,6 +75,7 @@ export interface TestConnection<In = Frame> {
   receive<T = In> (options?: { timeout?: number }): Promise<T>
   /** The first untaken frame whose tag is `tag` (other frames stay for later); fails with the trace of what did arrive. */
   expect (tag: 'error', options?: { timeout?: number }): Promise<ErrorFrame>
+  /** The first untaken frame tagged `tag`, typed `T` (your claim, not checked at run time). */
   expect<T = In> (tag: string, options?: { timeout?: number }): Promise<T>
   /** Closes from the client side and resolves once closed. */
   close (code?: number, reason?: string): Promise<CloseInfo>
@@ -90,8 +91,11 @@ type Emitted<R, T> = [ServerMessage<R>] extends [never] ? Frame : Extract<Server
 
 /** A test connection typed from a resource class (`connect<typeof ChatRoom>`): `expect(tag)` takes the tags its `static emits` declares. */
 export interface ResourceTestConnection<R> extends Omit<TestConnection<Frame>, 'expect'> {
+  /** The first untaken error frame. */
   expect (tag: 'error', options?: { timeout?: number }): Promise<ErrorFrame>
+  /** The first untaken reply frame. */
   expect (tag: 'reply', options?: { timeout?: number }): Promise<ReplyFrame>
+  /** The first untaken frame tagged `tag`, typed from the resource's `static emits`. */
   expect<T extends ServerTag<R>> (tag: T, options?: { timeout?: number }): Promise<Emitted<R, T>>
 }
 

@@ -1,6 +1,7 @@
-/*
+/**
  * fastify-pachinko/testing: drive WebSocket routes in tests without a port,
  * the way `fastify.inject` drives HTTP routes.
+ * @module fastify-pachinko/testing
  */
 export { connect, UpgradeRefusedError } from './connect.js'
 export type { CloseInfo, ConnectOptions, ErrorFrame, Frame, TestConnection, TraceEntry } from './connect.js'

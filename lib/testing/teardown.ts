@@ -5,6 +5,7 @@ import { ERR_OPTION_INVALID } from '../errors.js'
  * `TestContext` both have `after(fn)`.
  */
 export interface TeardownContext {
+  /** Runs `fn` when the test ends. */
   after (fn: () => unknown): unknown
 }
 

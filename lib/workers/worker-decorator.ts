@@ -8,7 +8,10 @@ export interface WorkerRecord {
   options: WorkerOptions | undefined
 }
 
-/** A method decorator that checks the method accepts a `WorkerContext`. */
+/**
+ * A method decorator that checks the method accepts a `WorkerContext`.
+ * @typeParam T - the decorated method's type
+ */
 export type WorkerMethodDecorator = <T extends (context: WorkerContext) => unknown> (
   target: object,
   key: string | symbol,

@@ -99,7 +99,7 @@ t.test('the page is served at / and subscribes to both models', async (t) => {
 
 t.test('the server reads its settings from the environment, empty meaning unset', async (t) => {
   const { readChangesConfig } = await import('../../example/changes/config.js')
-  t.match(readChangesConfig({}), { port: 3000, host: '127.0.0.1', dbFile: 'changes.db', logLevel: 'info', backend: 'memory' })
+  t.match(readChangesConfig({}), { port: 3004, host: '127.0.0.1', dbFile: 'changes.db', logLevel: 'info', backend: 'memory' })
   t.match(readChangesConfig({ PORT: '0', HOST: '::1', DB_FILE: '/tmp/x.db', LOG_LEVEL: 'warn', REDIS_URL: '' }), { port: 0, host: '::1', dbFile: '/tmp/x.db', logLevel: 'warn', backend: 'memory' })
   t.match(readChangesConfig({ REDIS_URL: 'redis://127.0.0.1:1' }).backend, { name: 'redis' })
 })

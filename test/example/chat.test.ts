@@ -3,6 +3,7 @@ import { Writable } from 'node:stream'
 import WebSocket from 'ws'
 import { buildChatApp } from '../../example/chat/app.js'
 import { readChatConfig } from '../../example/chat/config.js'
+import { readClientFiles } from '../../example/chat/client-files.js'
 import { connect } from '../../lib/testing/index.js'
 import { until } from '../helpers/build.js'
 
@@ -138,7 +139,15 @@ t.test('serves the page at / and a health snapshot', async (t) => {
   const page = await app.inject('/')
   t.equal(page.statusCode, 200)
   t.match(page.headers['content-type'], /text\/html/)
-  t.match(page.body, /new WebSocket\(/)
+  t.match(page.body, /import \{ connectClient \} from '\/client\/index.js'/, 'the page talks through fastify-pachinko/client')
+  const client = await app.inject('/client/index.js')
+  t.equal(client.statusCode, 200)
+  t.match(client.headers['content-type'], /text\/javascript/)
+  t.match(client.body, /export function connectClient/)
+  t.notMatch(client.body, /sourceMappingURL/, 'no map to a source the server does not serve')
+  t.equal((await app.inject('/client/backoff.js')).statusCode, 200, 'its own imports resolve')
+  t.equal(readClientFiles(['./not-built/']).size, 0, 'no build: nothing to serve, and no crash')
+  for (const file of ['nope.js', '..%2F..%2Fpackage.json', 'index.d.ts']) t.equal((await app.inject(`/client/${file}`)).statusCode, 404, file)
   t.match(page.body, /<link rel="icon" href="data:image\/svg\+xml,/, 'the icon is inline, so no request for /favicon.ico')
   const health = await app.inject('/health')
   t.match(health.json(), { backend: 'memory', connections: 0 })

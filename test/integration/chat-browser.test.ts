@@ -45,12 +45,14 @@ for (const viewport of viewports) {
     await app.listen({ port: 0, host: '127.0.0.1' })
     const { port } = app.server.address() as AddressInfo
     const failures: string[] = []
+    let restarting = false
 
     const open = async (name: string, room = 'lobby'): Promise<Page> => {
       const context = await browser.newContext({ viewport: { width: viewport.width, height: viewport.height }, isMobile: viewport.phone, hasTouch: viewport.phone })
       const page = await context.newPage()
       page.on('pageerror', (err) => failures.push(`${name}: ${err.message}`))
-      page.on('response', (response) => { if (response.status() >= 400) failures.push(`${name}: ${response.status()} ${response.url()}`) })
+      // while the server restarts, Fastify answers 503 to the page's room-list refresh: that one is expected
+      page.on('response', (response) => { if (response.status() >= 400 && !(restarting && response.status() === 503)) failures.push(`${name}: ${response.status()} ${response.url()}`) })
       await page.goto(`http://127.0.0.1:${port}/`)
       if (viewport.phone) await page.click('#menu')
       await page.fill('#name', name)
@@ -113,6 +115,7 @@ for (const viewport of viewports) {
     await ann.waitForSelector('text=bob joined >> nth=1')
 
     // a server restart: both pages say so, reconnect by themselves, and the list comes back
+    restarting = true
     await app.close()
     await ann.waitForSelector('#status[data-state="waiting"]')
     t.match(await ann.textContent('#status'), /reconnecting in \d+ s/)
@@ -124,6 +127,7 @@ for (const viewport of viewports) {
       await page.waitForSelector('#status[data-state="open"]', { timeout: 15_000 })
       await page.waitForSelector('text=reconnected')
     }
+    restarting = false
     t.equal(await usersOf(ann), 'ann (you), bob', 'the list is back after the restart')
     await bob.fill('#text', 'after the restart')
     await bob.click('#sendButton')

@@ -14,8 +14,8 @@ import { closeClient, inBatches, openClient, portOf, settledHeap, watchProcess }
  * object (every resource and server-side connection is garbage-collected).
  */
 
-const CYCLES = 5000 // 4,000 in-process, 1,000 over TCP
-const TCP_CYCLES = 1000
+const CYCLES = 2500 // 2,000 in-process, 500 over TCP
+const TCP_CYCLES = 500
 const WIDTH = 250 // connections open at once
 const ROOMS = 20
 const BUS_CYCLES = 600

@@ -7,13 +7,13 @@ import type WebSocket from 'ws'
 import { inBatches, openClient } from './fixtures/helpers.js'
 
 /*
- * app.close() while 1,000 clients are sending: each gets 1001, every
+ * app.close() while 400 clients are sending: each gets 1001, every
  * onDisconnect runs (after the messages still in flight), and the server's
  * process then exits by itself. The server runs in a child process
  * (fixtures/shutdown-server.ts); the clients run here, over TCP.
  */
 
-const CLIENTS = 1000
+const CLIENTS = 400
 const IN_FLIGHT = 3 // messages each client keeps outstanding
 const CLOSE_AFTER = 3 * CLIENTS // messages the server handles before it closes
 const SAFETY_NET_MS = 90_000 // loading the TypeScript sources takes seconds; only a hang gets near this
