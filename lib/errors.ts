@@ -142,10 +142,13 @@ export const ERR_REPLY_INVALID = createError<[string, string, string]>(
   '%s: the reply to "%s" does not match its reply schema (%s); fix the handler\'s return value or the schema, or set validateOutgoing: \'warn\'', 500, TypeError)
 
 // the change feed
+/** `FST_PACHINKO_CHANGE_INVALID`: `app.ws.publishChange()` got a bad model, method, id or many. Fix: pass `{ model, method, id?, payload? }`. */
 export const ERR_CHANGE_INVALID = createError<[string, string]>(
   'FST_PACHINKO_CHANGE_INVALID', 'Invalid change event: %s %s', 500, TypeError)
+/** `FST_PACHINKO_CHANGE_ROUTE_INVALID`: a route of a change feed's scope has a bad `config.model` or `config.id`. Fix: the route's config. */
 export const ERR_CHANGE_ROUTE_INVALID = createError<[string, string]>(
   'FST_PACHINKO_CHANGE_ROUTE_INVALID', 'Route %s: %s', 500, TypeError)
+/** `FST_PACHINKO_CHANGE_FEED_DUPLICATE`: a change feed is registered in a scope that has one, or in one nested in it. Fix: one feed per scope. */
 export const ERR_CHANGE_FEED_DUPLICATE = createError<[string]>(
   'FST_PACHINKO_CHANGE_FEED_DUPLICATE',
   'A change feed is already registered in this scope or one it is nested in (at "%s"); register one feed per scope, in sibling scopes if you need several', 500)
