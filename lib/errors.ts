@@ -149,3 +149,15 @@ export const ERR_HISTORY_UNSUPPORTED = createError<[string]>(
 export const ERR_HISTORY_NOT_KEPT = createError<[string]>(
   'FST_PACHINKO_HISTORY_NOT_KEPT',
   'Room "%s" keeps no history, so there is nothing to recover; declare it with app.ws.keepHistory(rooms, { size, ttlMs }) on every node', 500)
+
+// the change feed
+/** `FST_PACHINKO_CHANGE_INVALID`: `app.ws.publishChange()` got a bad model, method, id or many. Fix: pass `{ model, method, id?, payload? }`. */
+export const ERR_CHANGE_INVALID = createError<[string, string]>(
+  'FST_PACHINKO_CHANGE_INVALID', 'Invalid change event: %s %s', 500, TypeError)
+/** `FST_PACHINKO_CHANGE_ROUTE_INVALID`: a route of a change feed's scope has a bad `config.model` or `config.id`. Fix: the route's config. */
+export const ERR_CHANGE_ROUTE_INVALID = createError<[string, string]>(
+  'FST_PACHINKO_CHANGE_ROUTE_INVALID', 'Route %s: %s', 500, TypeError)
+/** `FST_PACHINKO_CHANGE_FEED_DUPLICATE`: a change feed is registered in a scope that has one, or in one nested in it. Fix: one feed per scope. */
+export const ERR_CHANGE_FEED_DUPLICATE = createError<[string]>(
+  'FST_PACHINKO_CHANGE_FEED_DUPLICATE',
+  'A change feed is already registered in this scope or one it is nested in (at "%s"); register one feed per scope, in sibling scopes if you need several', 500)

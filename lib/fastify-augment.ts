@@ -2,6 +2,7 @@ import type { HookEvent, WebSocketHook } from './hooks/hook-chain.js'
 import type { ConnectionManager } from './manager/connection-manager.js'
 import type { AddWebSocketRoute } from './routing/add-route.js'
 import type { AddWebSocketWorker, AddWebSocketWorkers } from './workers/worker.js'
+import type { ChangeRouteConfig } from './change-feed/capture.js'
 
 /* Every decorator the plugin adds to Fastify's types, in one place, so the emitted declarations carry them. */
 
@@ -27,4 +28,9 @@ declare module 'fastify' {
     /** Adds every `@worker` method of `instance` as a worker bound to it. */
     addWebSocketWorkers: AddWebSocketWorkers
   }
+}
+
+declare module 'fastify' {
+  /** A route of a change feed's scope publishes its successful writes when it has `model`; `id` says which record it wrote. */
+  interface FastifyContextConfig extends ChangeRouteConfig {}
 }

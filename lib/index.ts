@@ -9,6 +9,7 @@ import fp from 'fastify-plugin'
 import './fastify-augment.js'
 import * as errors from './errors.js'
 import { pachinkoPlugin } from './plugin.js'
+import { changeFeedPlugin } from './change-feed/plugin.js'
 
 /**
  * fastify-pachinko: structured, typed WebSocket resources for Fastify.
@@ -61,3 +62,12 @@ export type { HistoryOptions } from './history/history-rooms.js'
 export type { JoinOptions } from './manager/history-ops.js'
 export type { StreamPosition, HistoryLimits, FrameHead, HistoryEntry, HistoryRead, HistoryStore, Relay } from './history/history-store.js'
 export type { Recovery, BackendHistory, HistoryDelivery } from './history/room-history.js'
+/**
+ * The HTTP change feed, registered in a scope: its `config.model` routes publish
+ * each successful write to WebSocket subscribers of `path`, on every node.
+ * @example await api.register(changeFeed, { path: '/ws' })
+ */
+export const changeFeed = fp(changeFeedPlugin, { fastify: '5.x', name: 'fastify-pachinko-change-feed', dependencies: ['fastify-pachinko'] })
+export type { ChangeEvent, ChangeInput } from './change-feed/event.js'
+export type { ChangeFeedOptions, ChangeFilter, ChangeMethod, TopicAuthorizer } from './change-feed/options.js'
+export type { ChangeIdOption, ChangeRouteConfig } from './change-feed/capture.js'

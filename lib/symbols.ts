@@ -36,3 +36,7 @@ export const kRequests = Symbol('pachinko.requests')
 export const kWire = Symbol('pachinko.wire')
 /** The subprotocol chosen for an upgrade before ws completes it (raw request). */
 export const kProtocol = Symbol('pachinko.protocol')
+/** Joins a room the plugin itself manages, without asking `authorizeJoin` (ConnectionManager). */
+export const kJoin = Symbol('pachinko.join')
+/** The body an HTTP route of a change feed sent, kept from its last onSend hook until onResponse (FastifyRequest). */
+export const kChangeBody = Symbol('pachinko.changeBody')

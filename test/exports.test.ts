@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 t.test('pins the public runtime exports', async (t) => {
   t.same(Object.keys(main).sort(), [
     'ClientError', 'CloseCode', 'ClusterBackend', 'Connection', 'ConnectionManager', 'Container', 'HOOK_EVENTS', 'MemoryBackend',
-    'WebSocketResource', 'WireErrorCode', 'default', 'errors', 'handlesMessage', 'inject', 'injectable', 'message', 'messages', 'pachinko',
+    'WebSocketResource', 'WireErrorCode', 'changeFeed', 'default', 'errors', 'handlesMessage', 'inject', 'injectable', 'message', 'messages', 'pachinko',
     'redisBackend', 'subroute', 'worker'
   ])
   t.equal(main.default, main.pachinko)
@@ -27,4 +27,6 @@ t.test('exposes exactly ".", "./testing", "./client" and "./package.json" from p
 t.test('wraps the plugin with fastify-plugin metadata', async (t) => {
   const meta = (main.pachinko as unknown as Record<symbol, { name: string, fastify: string }>)[Symbol.for('plugin-meta')]
   t.match(meta, { name: 'fastify-pachinko', fastify: '5.x' })
+  const feedMeta = (main.changeFeed as unknown as Record<symbol, { name: string, dependencies: string[] }>)[Symbol.for('plugin-meta')]
+  t.match(feedMeta, { name: 'fastify-pachinko-change-feed', fastify: '5.x', dependencies: ['fastify-pachinko'] })
 })

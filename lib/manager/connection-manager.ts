@@ -7,8 +7,11 @@ import { ContractRegistry } from '../contract/registry.js'
 import { Container } from '../resources/container.js'
 import { RouteNames } from '../routing/route-names.js'
 import { checkName, delivery, encode, type SendOptions } from './send-options.js'
-import { kAdd, kBackend, kLabels, kRemove, kRooms, kRouteNames, kSettings, kUser } from '../symbols.js'
+import { kAdd, kBackend, kJoin, kLabels, kRemove, kRooms, kRouteNames, kSettings, kUser } from '../symbols.js'
 import { ManagerHistory, type HistoryOptions, type JoinOptions, type Recovery } from './history-ops.js'
+import { changeEvent, type ChangeInput } from '../change-feed/event.js'
+import { publishEvent } from '../change-feed/publish.js'
+import { EmptyWaiters } from './empty-waiters.js'
 
 /** Decides whether a connection may join a room (the `authorizeJoin` plugin option). */
 export type JoinAuthorizer = (connection: Connection, room: string) => boolean | Promise<boolean>
@@ -38,7 +41,7 @@ export class ConnectionManager {
   readonly [kSettings]: ConnectionSettings
   readonly [kRouteNames] = new RouteNames()
   private readonly registry: Map<string, Connection>
-  private readonly emptyWaiters = new Set<() => void>()
+  private readonly emptyWaiters = new EmptyWaiters()
   private readonly authorizeJoin: JoinAuthorizer | undefined
   private readonly history: ManagerHistory
 
@@ -98,8 +101,8 @@ export class ConnectionManager {
     checkName('room', room)
     const limits = options === undefined ? undefined : this.history.check(room)
     if (this.authorizeJoin !== undefined && await this.authorizeJoin(handle, room) !== true) throw new ERR_JOIN_REFUSED(room)
-    if (limits === undefined) return await this.addToRoom(handle, room)
-    return await this.history.recover(handle, room, limits, options as JoinOptions, async () => await this.addToRoom(handle, room))
+    if (limits === undefined) return await this[kJoin](handle, room)
+    return await this.history.recover(handle, room, limits, options as JoinOptions, async () => await this[kJoin](handle, room))
   }
 
   /** Makes a room (or every room with a prefix: `'chat:*'`) keep its last `size` broadcasts for `ttlMs`, stamped with `offset` and `epoch`; on every node. */
@@ -107,7 +110,8 @@ export class ConnectionManager {
     this.history.keep(rooms, options)
   }
 
-  private async addToRoom (handle: Connection, room: string): Promise<void> {
+  /** Joins a room without `authorizeJoin`: for rooms the plugin manages itself (the change feed's), which have their own authorization. */
+  async [kJoin] (handle: Connection, room: string): Promise<void> {
     if (!this.registry.has(handle.id)) return
     const rooms = handle[kRooms] ??= new Set()
     if (rooms.has(room)) return
@@ -199,6 +203,14 @@ export class ConnectionManager {
   }
 
   /**
+   * Publishes a change-feed event to the subscribers of `model` and `all`, on every node (what a `config.model` route does); bad input throws `FST_PACHINKO_CHANGE_INVALID`.
+   * @example await app.ws.publishChange({ model: 'author', method: 'PATCH', id: 7, payload: { id: 7, name: 'Ada' } })
+   */
+  publishChange (change: ChangeInput): Promise<void> {
+    return publishEvent(this[kBackend], this, changeEvent(change))
+  }
+
+  /**
    * Sends `message` to a connection on any node with a fresh ref and resolves
    * with the payload of the client's reply (on this node, wherever the
    * connection lives). Rejects with `FST_PACHINKO_CONNECTION_NOT_FOUND`,
@@ -257,17 +269,7 @@ export class ConnectionManager {
 
   /** Resolves true once this node has no connection left, or false after `timeoutMs`. */
   async whenEmpty (timeoutMs: number): Promise<boolean> {
-    if (this.size === 0) return true
-    return await new Promise((resolve) => {
-      const done = (empty: boolean): void => {
-        clearTimeout(timer)
-        this.emptyWaiters.delete(onEmpty)
-        resolve(empty)
-      }
-      const onEmpty = (): void => done(true)
-      const timer = setTimeout(() => done(this.size === 0), timeoutMs)
-      this.emptyWaiters.add(onEmpty)
-    })
+    return await this.emptyWaiters.wait(() => this.size === 0, timeoutMs)
   }
 
   /** Registers a connection that just opened on this node. */
@@ -285,7 +287,7 @@ export class ConnectionManager {
       connection[kRooms] = undefined
       connection[kLabels] = undefined
       connection[kUser] = undefined
-      if (this.registry.size === 0) for (const waiter of [...this.emptyWaiters]) waiter()
+      if (this.registry.size === 0) this.emptyWaiters.notify()
     }
   }
 
