@@ -7,6 +7,9 @@ import { nowAbs, sleep, until, Window, type Mark, type ThroughputResult } from '
  * Fan-out: `members` connections (round-robin over the targets, so two targets
  * make two nodes) join one room; the first one `say`s, keeping `inflight`
  * broadcasts outstanding, each complete once every member got its `said`.
+ * With `burst`, the sender instead sends `burst` messages back to back (one
+ * write) and the next burst once every member got all of them: the case where
+ * one connection's messages queue behind each other on the server.
  */
 export interface FanoutTask {
   kind: 'fanout'
@@ -16,6 +19,7 @@ export interface FanoutTask {
   warmupMs: number
   windowMs: number
   room: string
+  burst?: number
 }
 
 export async function runFanout (task: FanoutTask, mark: Mark): Promise<ThroughputResult> {
@@ -55,10 +59,16 @@ export async function runFanout (task: FanoutTask, mark: Mark): Promise<Throughp
     }
     remaining.delete(seq)
     checks.completed++
-    if (running) say()
+    if (running) next()
+  }
+  const burst = task.burst
+  const next = (): void => {
+    if (burst === undefined) say()
+    else if (remaining.size === 0) for (let i = 0; i < burst; i++) say()
   }
   for (const conn of conns) conn.handler = onSaid
-  for (let i = 0; i < task.inflight; i++) say()
+  if (burst === undefined) for (let i = 0; i < task.inflight; i++) say()
+  else next()
 
   await sleep(task.warmupMs)
   await window.open()
