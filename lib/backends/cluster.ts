@@ -6,6 +6,7 @@ import { ERR_BACKEND_CONNECT, ERR_BACKEND_DEPENDENCY_MISSING, ERR_BACKEND_UNAVAI
 import type { BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions, Target } from './backend.js'
 import { clusterTiming, type ClusterOptions } from './cluster-options.js'
 import { NodePresence } from './cluster-presence.js'
+import { Publications } from './cluster-publications.js'
 import { ClusterRequests } from './cluster-requests.js'
 import type { ClusterTransport, ConnectionRecord } from './cluster-transport.js'
 import { seal, unseal, type EnvelopeHeader } from './envelope.js'
@@ -31,6 +32,7 @@ export class ClusterBackend extends MemoryBackend {
   private readonly ttlMs: number
   private presence!: NodePresence
   private requests!: ClusterRequests
+  private readonly publications = new Publications(() => this.presence.connected, () => this.context.log)
   private readonly subscribing = new Map<string, Promise<void>>()
 
   constructor (private readonly transport: ClusterTransport, name: string, options: ClusterOptions = {}) {
@@ -115,8 +117,9 @@ export class ClusterBackend extends MemoryBackend {
     const header: EnvelopeHeader = { n: this.context.nodeId }
     if (options.exclude !== undefined && options.exclude.size > 0) header.x = [...options.exclude]
     const channel = target.kind === 'room' ? room(target.room) : target.kind === 'user' ? user(target.user) : ALL
-    const remote = this.remote(this.transport.publish(channel, seal(header, frame))).then(() => {})
-    await settleAll([this.deliverLocally(target, frame, options), remote])
+    const remote = this.publications.send(this.remote(this.transport.publish(channel, seal(header, frame))))
+    const local = this.deliverLocally(target, frame, options)
+    if (remote !== undefined || local !== undefined) await settleAll([local, remote])
   }
 
   override async sendTo (id: string, frame: Buffer, options: DeliveryOptions): Promise<void> {
