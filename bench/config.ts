@@ -5,7 +5,7 @@ import { CONTENDERS } from './contenders/index.js'
  * `--quick` swaps in small numbers for a smoke run; any explicit flag wins.
  */
 
-export const SCENARIO_IDS = ['echo', 'echo-invalid', 'fanout', 'memory', 'two-node', 'setup', 'rpc', 'two-node-burst'] as const
+export const SCENARIO_IDS = ['echo', 'echo-invalid', 'fanout', 'memory', 'two-node', 'setup', 'rpc', 'two-node-burst', 'fanout-paced'] as const
 export type ScenarioId = typeof SCENARIO_IDS[number]
 
 export interface Config {
@@ -24,6 +24,9 @@ export interface Config {
   twoNodeMembers: number
   /** Messages the sender sends back to back in the burst scenario. */
   burst: number
+  /** Paced fan-out: room size and the interval between two broadcasts. */
+  pacedMembers: number
+  paceMs: number
   setupConcurrency: number
   /** Extra attempts for a run that failed or shared the machine (see noiseLimit); at most a quarter of all runs are retried. */
   retries: number
@@ -47,6 +50,8 @@ const FULL = {
   memoryConnections: 5000,
   twoNodeMembers: 2000,
   burst: 200,
+  pacedMembers: 50,
+  paceMs: 1,
   setupConcurrency: 8,
   retries: 2,
   noiseLimit: 25
@@ -64,6 +69,8 @@ const QUICK: typeof FULL = {
   memoryConnections: 300,
   twoNodeMembers: 200,
   burst: 50,
+  pacedMembers: 20,
+  paceMs: 1,
   setupConcurrency: 4,
   retries: 0,
   noiseLimit: 25
@@ -81,6 +88,8 @@ const NUMERIC: Record<string, keyof typeof FULL> = {
   'memory-connections': 'memoryConnections',
   'two-node-members': 'twoNodeMembers',
   burst: 'burst',
+  'paced-members': 'pacedMembers',
+  pace: 'paceMs',
   'setup-concurrency': 'setupConcurrency',
   retries: 'retries',
   'noise-limit': 'noiseLimit'
@@ -96,6 +105,7 @@ export const USAGE = `npm run bench -- [options]
   --fanout-members N --fanout-inflight N                     (2000, 2)
   --memory-connections N --two-node-members N --setup-concurrency N   (5000, 2000, 8)
   --burst N            messages sent back to back in two-node-burst (200)
+  --paced-members N --pace MS   fanout-paced: room size, and one broadcast every MS (50, 1)
   --retries N          re-run a failed or noisy run up to N more times, keeping the quietest (default 2; quick 0)
   --noise-limit PCT    a run is noisy when other processes used over PCT% of a core in its window (default 25)
   --redis-url URL      (default redis://127.0.0.1:6379, or REDIS_URL)

@@ -107,6 +107,17 @@ export const SCENARIOS: readonly Scenario[] = [
     nodes: 2,
     module: (c) => c.feature === undefined ? c.clusterModule : undefined,
     task: (config, targets) => ({ kind: 'fanout', targets, members: config.twoNodeMembers, inflight: 1, burst: config.burst, warmupMs: config.warmupMs, windowMs: config.windowMs, room: 'fanout' })
+  },
+  {
+    id: 'fanout-paced',
+    letter: 'i',
+    title: 'paced fan-out (one broadcast every few ms, open loop): what flushDelayMs trades',
+    kind: 'throughput',
+    unit: 'delivery',
+    nodes: 1,
+    // pachinko at each flush delay, against the practical limit
+    module: (c) => (c.feature === undefined ? ['pachinko', 'ws-fast'].includes(c.name) : c.feature.scenarios.includes('fanout-paced')) ? c.module : undefined,
+    task: (config, targets) => ({ kind: 'fanout', targets, members: config.pacedMembers, inflight: 1, paceMs: config.paceMs, warmupMs: config.warmupMs, windowMs: config.windowMs, room: 'fanout' })
   }
 ]
 

@@ -9,7 +9,9 @@ import { nowAbs, sleep, until, Window, type Mark, type ThroughputResult } from '
  * broadcasts outstanding, each complete once every member got its `said`.
  * With `burst`, the sender instead sends `burst` messages back to back (one
  * write) and the next burst once every member got all of them: the case where
- * one connection's messages queue behind each other on the server.
+ * one connection's messages queue behind each other on the server. With
+ * `paceMs`, it sends one message every `paceMs` whatever is outstanding (an
+ * open loop: the server is never saturated, which is where a flush delay helps).
  */
 export interface FanoutTask {
   kind: 'fanout'
@@ -20,7 +22,11 @@ export interface FanoutTask {
   windowMs: number
   room: string
   burst?: number
+  paceMs?: number
 }
+
+/** How long the outstanding broadcasts get to arrive after the window: a burst to 2,000 members on a busy machine takes seconds. */
+const DRAIN_MS = 60000
 
 export async function runFanout (task: FanoutTask, mark: Mark): Promise<ThroughputResult> {
   const conns = await openMany(task.targets, task.members, task.room)
@@ -61,21 +67,24 @@ export async function runFanout (task: FanoutTask, mark: Mark): Promise<Throughp
     checks.completed++
     if (running) next()
   }
-  const burst = task.burst
+  const { burst, paceMs } = task
   const next = (): void => {
+    if (paceMs !== undefined) return
     if (burst === undefined) say()
     else if (remaining.size === 0) for (let i = 0; i < burst; i++) say()
   }
   for (const conn of conns) conn.handler = onSaid
-  if (burst === undefined) for (let i = 0; i < task.inflight; i++) say()
-  else next()
+  const pacer = paceMs === undefined ? undefined : setInterval(() => { if (running) say() }, paceMs)
+  if (burst !== undefined) next()
+  else if (paceMs === undefined) for (let i = 0; i < task.inflight; i++) say()
 
   await sleep(task.warmupMs)
   await window.open()
   await sleep(task.windowMs)
   const { seconds, loadgenCpu } = await window.close()
   running = false
-  const drained = await until(() => remaining.size === 0, 10000)
+  clearInterval(pacer)
+  const drained = await until(() => remaining.size === 0, DRAIN_MS)
 
   const problems: string[] = []
   if (!drained) problems.push(`${remaining.size} broadcasts never reached every member`)
