@@ -36,3 +36,5 @@ export const kRequests = Symbol('pachinko.requests')
 export const kWire = Symbol('pachinko.wire')
 /** The subprotocol chosen for an upgrade before ws completes it (raw request). */
 export const kProtocol = Symbol('pachinko.protocol')
+/** The session a socket's shared listeners run (Session). */
+export const kSession = Symbol('pachinko.session')
