@@ -48,6 +48,7 @@ const schemas: Record<string, TSchema> = {
   cyclic: message('cyclic', { tree: Node }),
   bare: message('bare'),
   optional: message('optional', { only: Type.Optional(Type.Integer()) }),
+  leaves: message('leaves', { n: Type.Number({ minimum: 10 }), s: Type.String({ minLength: 2 }), b: Type.Boolean(), z: Type.Null(), i: Type.Integer({ maximum: 3 }) }),
   typed: message('typed', Type.Object({ a: Type.Integer() }, { additionalProperties: Type.String() }))
 }
 
@@ -73,6 +74,10 @@ const values: unknown[] = [
   { type: 'bare', payload: 1 },
   { type: 'optional', payload: { only: 'x', other: 1 } },
   { type: 'typed', payload: { a: 1, b: 2 } },
+  { type: 'leaves', payload: { n: 5, s: null, b: [1], z: 1, i: 4 } },
+  { type: 'leaves', payload: { n: 'x', s: 1.5, b: null, z: false, i: 2.5 } },
+  { type: 'leaves', payload: { n: 5.5, s: 'a', b: 'yes', z: [], i: 'many' } },
+  { type: 'leaves', payload: { n: [], s: 7, b: 0, z: 'null', i: null } },
 ]
 
 for (const [name, schema] of Object.entries(schemas)) {

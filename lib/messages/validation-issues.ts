@@ -23,40 +23,92 @@ interface Compiled { Check (value: unknown): boolean, Errors (value: unknown): T
 /** An object schema node as the locator walks it: only these keywords (annotations aside). */
 const OBJECT_KEYWORDS = new Set(['type', 'properties', 'required', 'additionalProperties', 'title', 'description', 'default', 'examples'])
 
+const ANNOTATIONS = ['title', 'description', 'default', 'examples']
+/** Keywords that constrain only values of their type: a value of another type fails on `type` alone. */
+const TYPED_KEYWORDS: Record<string, readonly string[]> = {
+  string: ['minLength', 'maxLength', 'pattern', 'format'],
+  number: ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'],
+  integer: ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'],
+  boolean: [],
+  null: []
+}
+
+/** A leaf whose errors for a value of the wrong type depend on nothing but that type (so they can be remembered). */
+function isTypedLeaf (schema: Record<string, unknown>): boolean {
+  const own = typeof schema.type === 'string' ? TYPED_KEYWORDS[schema.type] : undefined
+  if (own === undefined) return false
+  for (const key of Object.keys(schema)) if (key !== 'type' && !own.includes(key) && !ANNOTATIONS.includes(key)) return false
+  return true
+}
+
+/** The JSON type of a value, as a typed leaf sees it. */
+function jsonType (value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'array'
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number'
+  return typeof value
+}
+
+/** Whether a value of JSON type `actual` is of the schema's `type`. */
+function typeMatches (expected: string, actual: string): boolean {
+  return expected === actual || (expected === 'number' && actual === 'integer')
+}
+
 /** One schema node, its parts compiled on first use. */
 class IssueNode {
   private compiled: Compiled | undefined
   /** The object's `type` and `required` alone. */
   private shallow: Compiled | undefined
-  private children: Array<[name: string, node: IssueNode]> | undefined
+  /** Each property: its name, its JSON-pointer segment, its node. */
+  private children: Array<[name: string, segment: string, node: IssueNode]> | undefined
+  /** For a typed leaf: its errors for a value of each wrong type, computed once (a flood of wrong-typed values costs a lookup). */
+  private byType: Map<string, TypeBoxError[]> | undefined
+  private readonly typedLeaf: boolean
+  private readonly plainObject: boolean
 
-  constructor (private readonly schema: Record<string, unknown>) {}
+  constructor (private readonly schema: Record<string, unknown>) {
+    this.typedLeaf = isTypedLeaf(schema)
+    this.plainObject = isPlainObjectNode(schema)
+  }
 
   /** Appends the TypeBox errors of `value` (known to fail this node) with paths under `path`. */
   collect (value: unknown, path: string, out: TypeBoxError[]): void {
-    if (!isPlainObjectNode(this.schema) || value === null || typeof value !== 'object' || Array.isArray(value)) {
-      this.compiled ??= Compile(this.schema as TSchema) as unknown as Compiled
-      return append(this.compiled.Errors(value), path, out)
+    if (!this.plainObject || value === null || typeof value !== 'object' || Array.isArray(value)) {
+      return append(this.leafErrors(value), path, out)
     }
     const properties = this.schema.properties as Record<string, Record<string, unknown>>
     if (this.children === undefined) {
       // the object's own keywords but its properties and unknown ones, which are looked at one by one below
       this.shallow = Compile({ type: 'object', required: this.schema.required ?? [] } as unknown as TSchema) as unknown as Compiled
-      this.children = Object.keys(properties).map((name) => [name, new IssueNode(properties[name])])
+      this.children = Object.keys(properties).map((name) => [name, `/${escapePointer(name)}`, new IssueNode(properties[name])])
     }
     // TypeBox's order: required, then unknown properties, then each property in schema order
     const shallow = this.shallow as Compiled
     if (!shallow.Check(value)) append(shallow.Errors(value), path, out)
     const object = value as Record<string, unknown>
     if (this.schema.additionalProperties === false) {
-      const unknown = Object.keys(object).filter((name) => !Object.prototype.hasOwnProperty.call(properties, name))
-      if (unknown.length > 0) out.push({ keyword: 'additionalProperties', instancePath: path, message: 'must not have additional properties', params: { additionalProperties: unknown } })
+      let unknown: string[] | undefined
+      for (const name in object) if (!Object.prototype.hasOwnProperty.call(properties, name)) (unknown ??= []).push(name)
+      if (unknown !== undefined) out.push({ keyword: 'additionalProperties', instancePath: path, message: 'must not have additional properties', params: { additionalProperties: unknown } })
     }
-    for (const [name, child] of this.children) {
+    for (const [name, segment, child] of this.children) {
       if (!Object.prototype.hasOwnProperty.call(object, name)) continue
       const field = object[name]
-      if (!child.check(field)) child.collect(field, `${path}/${escapePointer(name)}`, out)
+      if (!child.check(field)) child.collect(field, path + segment, out)
     }
+  }
+
+  private leafErrors (value: unknown): TypeBoxError[] {
+    this.compiled ??= Compile(this.schema as TSchema) as unknown as Compiled
+    const actual = this.typedLeaf ? jsonType(value) : undefined
+    if (actual === undefined || typeMatches(this.schema.type as string, actual)) return this.compiled.Errors(value)
+    const byType = this.byType ??= new Map()
+    let errors = byType.get(actual)
+    if (errors === undefined) {
+      errors = this.compiled.Errors(value)
+      byType.set(actual, errors)
+    }
+    return errors
   }
 
   private check (value: unknown): boolean {
