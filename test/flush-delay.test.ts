@@ -2,7 +2,7 @@ import 'reflect-metadata'
 import Fastify from 'fastify'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { WebSocket } from 'ws'
 import pachinko, { WebSocketResource } from '../lib/index.js'
 import { build } from './helpers/build.js'
@@ -51,7 +51,7 @@ async function client (port: number) {
   return { ws, reads, frames, closed }
 }
 
-async function serve (t: Parameters<Parameters<typeof t.test>[1]>[0], flushDelayMs?: number) {
+async function serve (t: Test, flushDelayMs?: number) {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(pachinko, { flushDelayMs })
