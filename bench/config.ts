@@ -5,7 +5,7 @@ import { CONTENDERS } from './contenders/index.js'
  * `--quick` swaps in small numbers for a smoke run; any explicit flag wins.
  */
 
-export const SCENARIO_IDS = ['echo', 'echo-invalid', 'fanout', 'memory', 'two-node', 'setup', 'rpc'] as const
+export const SCENARIO_IDS = ['echo', 'echo-invalid', 'fanout', 'memory', 'two-node', 'setup', 'rpc', 'two-node-burst', 'fanout-paced'] as const
 export type ScenarioId = typeof SCENARIO_IDS[number]
 
 export interface Config {
@@ -22,6 +22,11 @@ export interface Config {
   fanoutInflight: number
   memoryConnections: number
   twoNodeMembers: number
+  /** Messages the sender sends back to back in the burst scenario. */
+  burst: number
+  /** Paced fan-out: room size and the interval between two broadcasts. */
+  pacedMembers: number
+  paceMs: number
   setupConcurrency: number
   /** Extra attempts for a run that failed or shared the machine (see noiseLimit); at most a quarter of all runs are retried. */
   retries: number
@@ -44,6 +49,9 @@ const FULL = {
   fanoutInflight: 2,
   memoryConnections: 5000,
   twoNodeMembers: 2000,
+  burst: 200,
+  pacedMembers: 50,
+  paceMs: 1,
   setupConcurrency: 8,
   retries: 2,
   noiseLimit: 25
@@ -60,6 +68,9 @@ const QUICK: typeof FULL = {
   fanoutInflight: 2,
   memoryConnections: 300,
   twoNodeMembers: 200,
+  burst: 50,
+  pacedMembers: 20,
+  paceMs: 1,
   setupConcurrency: 4,
   retries: 0,
   noiseLimit: 25
@@ -76,6 +87,9 @@ const NUMERIC: Record<string, keyof typeof FULL> = {
   'fanout-inflight': 'fanoutInflight',
   'memory-connections': 'memoryConnections',
   'two-node-members': 'twoNodeMembers',
+  burst: 'burst',
+  'paced-members': 'pacedMembers',
+  pace: 'paceMs',
   'setup-concurrency': 'setupConcurrency',
   retries: 'retries',
   'noise-limit': 'noiseLimit'
@@ -90,6 +104,8 @@ export const USAGE = `npm run bench -- [options]
   --echo-connections N --echo-inflight N --invalid-every N   (50, 8, 10)
   --fanout-members N --fanout-inflight N                     (2000, 2)
   --memory-connections N --two-node-members N --setup-concurrency N   (5000, 2000, 8)
+  --burst N            messages sent back to back in two-node-burst (200)
+  --paced-members N --pace MS   fanout-paced: room size, and one broadcast every MS (50, 1)
   --retries N          re-run a failed or noisy run up to N more times, keeping the quietest (default 2; quick 0)
   --noise-limit PCT    a run is noisy when other processes used over PCT% of a core in its window (default 25)
   --redis-url URL      (default redis://127.0.0.1:6379, or REDIS_URL)

@@ -4,13 +4,13 @@ import type { Target } from './load/client.js'
 import type { Task } from './load/main.js'
 
 /*
- * The six scenarios: what the load generator does, on how many nodes, and
+ * The scenarios: what the load generator does, on how many nodes, and
  * which figure is the "unit" server CPU is divided by.
  */
 
 export interface Scenario {
   readonly id: ScenarioId
-  /** The letter used in the issue and the report: (a)…(f). */
+  /** The letter used in the issue and the report: (a)…(h). */
   readonly letter: string
   readonly title: string
   /** Throughput scenarios report rate, latency and CPU per unit; `memory` reports bytes per connection. */
@@ -97,6 +97,27 @@ export const SCENARIOS: readonly Scenario[] = [
     // request/reply is pachinko's own protocol: the figure to compare is its echo's (scenario a)
     module: (c) => c.name === 'pachinko' ? c.module : undefined,
     task: (config, targets) => ({ kind: 'echo', targets, connections: config.echoConnections, inflight: config.echoInflight, invalidEvery: 0, warmupMs: config.warmupMs, windowMs: config.windowMs, rpc: true })
+  },
+  {
+    id: 'two-node-burst',
+    letter: 'h',
+    title: 'fan-out across two nodes over Redis, bursts of back-to-back messages from one sender',
+    kind: 'throughput',
+    unit: 'delivery',
+    nodes: 2,
+    module: (c) => c.feature === undefined ? c.clusterModule : undefined,
+    task: (config, targets) => ({ kind: 'fanout', targets, members: config.twoNodeMembers, inflight: 1, burst: config.burst, warmupMs: config.warmupMs, windowMs: config.windowMs, room: 'fanout' })
+  },
+  {
+    id: 'fanout-paced',
+    letter: 'i',
+    title: 'paced fan-out (one broadcast every few ms, open loop): what flushDelayMs trades',
+    kind: 'throughput',
+    unit: 'delivery',
+    nodes: 1,
+    // pachinko at each flush delay, against the practical limit
+    module: (c) => (c.feature === undefined ? ['pachinko', 'ws-fast'].includes(c.name) : c.feature.scenarios.includes('fanout-paced')) ? c.module : undefined,
+    task: (config, targets) => ({ kind: 'fanout', targets, members: config.pacedMembers, inflight: 1, paceMs: config.paceMs, warmupMs: config.warmupMs, windowMs: config.windowMs, room: 'fanout' })
   }
 ]
 

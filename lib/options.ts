@@ -116,6 +116,13 @@ export interface PachinkoOptions {
    * @example rateLimit: { messages: 100, perMs: 1000, burst: 200 }
    */
   rateLimit?: RateLimitOptions
+  /**
+   * How long writes to a connection may be held so they leave in one syscall:
+   * 0 flushes after each turn of the event loop; up to 1000 ms trades that
+   * much latency for CPU when many small frames go to the same connections.
+   * @default 0
+   */
+  flushDelayMs?: number
 }
 
 /** Options after defaults and validation. */
@@ -135,6 +142,7 @@ export interface ResolvedOptions {
   requestTimeoutMs: number
   compression: DeflateSettings | false
   rateLimit: RateLimits | undefined
+  flushDelayMs: number
 }
 
 const MiB = 1024 * 1024
@@ -157,6 +165,7 @@ export function resolveOptions (options: PachinkoOptions): ResolvedOptions {
     requestTimeoutMs: positiveInteger('requestTimeoutMs', options.requestTimeoutMs, 10000),
     compression: deflateOptions(options.compression),
     rateLimit: resolveRateLimit(options.rateLimit),
+    flushDelayMs: flushDelay(options.flushDelayMs),
     closeBatch: options.closeBatch === undefined
       ? undefined
       : { size: positiveInteger('closeBatch.size', options.closeBatch.size ?? 'missing', 0), intervalMs: positiveInteger('closeBatch.intervalMs', options.closeBatch.intervalMs ?? 'missing', 0) }
@@ -168,6 +177,12 @@ function outgoingMode (value: unknown): OutgoingMode {
   if (value === true) return 'warn'
   if (value === false || value === 'warn' || value === 'throw') return value
   throw new ERR_OPTION_INVALID('validateOutgoing', `must be true, false, 'warn' or 'throw', got ${String(value)}`)
+}
+
+function flushDelay (value: unknown): number {
+  if (value === undefined) return 0
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1000) throw new ERR_OPTION_INVALID('flushDelayMs', `must be a whole number of milliseconds from 0 to 1000, got ${String(value)}`)
+  return value
 }
 
 function positiveInteger (name: string, value: unknown, fallback: number): number {

@@ -18,6 +18,7 @@ import { kState } from './symbols.js'
 import { CloseCode } from './connection/close-codes.js'
 import { installProtocolChoice } from './protocol/subprotocols.js'
 import { serveAsyncApi } from './contract/asyncapi/serve.js'
+import { coalescerFor } from './connection/write-coalescer.js'
 
 const WS_DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024
 
@@ -38,7 +39,8 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
     metrics: newMetrics(),
     userWebsocket: app.hasDecorator('websocketServer'),
     validateOutgoing: options.validateOutgoing,
-    requestTimeoutMs: options.requestTimeoutMs
+    requestTimeoutMs: options.requestTimeoutMs,
+    coalescer: coalescerFor(options.flushDelayMs)
   }
   const registry = new Map<string, Connection>()
   const manager = new ConnectionManager(createNodeId(), backend, settings, registry, opts.authorizeJoin)

@@ -40,3 +40,5 @@ export const kProtocol = Symbol('pachinko.protocol')
 export const kJoin = Symbol('pachinko.join')
 /** The body an HTTP route of a change feed sent, kept from its last onSend hook until onResponse (FastifyRequest). */
 export const kChangeBody = Symbol('pachinko.changeBody')
+/** The session a socket's shared listeners run (Session). */
+export const kSession = Symbol('pachinko.session')

@@ -23,7 +23,9 @@ export const CONTENDERS: readonly ContenderInfo[] = [
   { name: 'pachinko', label: '4 fastify-pachinko', client: 'ws', module: 'pachinko', clusterModule: 'pachinko-redis' },
   { name: 'pachinko-validated', label: '4v pachinko + validateOutgoing', client: 'ws', module: 'pachinko-validated', feature: { scenarios: ['echo', 'fanout'], what: 'validateOutgoing (static emits checked on every send)' } },
   { name: 'pachinko-deflate', label: '4d pachinko + permessage-deflate', client: 'ws-deflate', module: 'pachinko-deflate', feature: { scenarios: ['echo', 'fanout', 'memory'], what: 'permessage-deflate (ws defaults)' } },
-  { name: 'pachinko-history', label: '4h pachinko + room history', client: 'ws', module: 'pachinko-history', feature: { scenarios: ['fanout'], what: 'room history (offset and epoch on every broadcast, the last 100 kept)' } }
+  { name: 'pachinko-history', label: '4h pachinko + room history', client: 'ws', module: 'pachinko-history', feature: { scenarios: ['fanout'], what: 'room history (offset and epoch on every broadcast, the last 100 kept)' } },
+  { name: 'pachinko-flush1', label: '4f1 pachinko + flushDelayMs: 1', client: 'ws', module: 'pachinko-flush1', feature: { scenarios: ['fanout-paced'], what: 'flushDelayMs: 1' } },
+  { name: 'pachinko-flush5', label: '4f5 pachinko + flushDelayMs: 5', client: 'ws', module: 'pachinko-flush5', feature: { scenarios: ['fanout-paced'], what: 'flushDelayMs: 5' } }
 ]
 
 export function contender (name: string): ContenderInfo {
@@ -34,6 +36,6 @@ export function contender (name: string): ContenderInfo {
 
 /** Loads a contender module by its file name (in the server child). */
 export async function loadContender (module: string): Promise<ContenderModule> {
-  if (!/^[a-z-]+$/.test(module)) throw new Error(`bad contender module name "${module}"`)
+  if (!/^[a-z0-9-]+$/.test(module)) throw new Error(`bad contender module name "${module}"`)
   return await import(`./${module}.js`) as ContenderModule
 }

@@ -7,6 +7,11 @@ import { nowAbs, sleep, until, Window, type Mark, type ThroughputResult } from '
  * Fan-out: `members` connections (round-robin over the targets, so two targets
  * make two nodes) join one room; the first one `say`s, keeping `inflight`
  * broadcasts outstanding, each complete once every member got its `said`.
+ * With `burst`, the sender instead sends `burst` messages back to back (one
+ * write) and the next burst once every member got all of them: the case where
+ * one connection's messages queue behind each other on the server. With
+ * `paceMs`, it sends one message every `paceMs` whatever is outstanding (an
+ * open loop: the server is never saturated, which is where a flush delay helps).
  */
 export interface FanoutTask {
   kind: 'fanout'
@@ -16,7 +21,12 @@ export interface FanoutTask {
   warmupMs: number
   windowMs: number
   room: string
+  burst?: number
+  paceMs?: number
 }
+
+/** After the window, outstanding broadcasts may take this long without a single delivery before the run fails (a burst to 2,000 members on a busy machine takes tens of seconds). */
+const STALL_MS = 10000
 
 export async function runFanout (task: FanoutTask, mark: Mark): Promise<ThroughputResult> {
   const conns = await openMany(task.targets, task.members, task.room)
@@ -55,17 +65,30 @@ export async function runFanout (task: FanoutTask, mark: Mark): Promise<Throughp
     }
     remaining.delete(seq)
     checks.completed++
-    if (running) say()
+    if (running) next()
+  }
+  const { burst, paceMs } = task
+  const next = (): void => {
+    if (paceMs !== undefined) return
+    if (burst === undefined) say()
+    else if (remaining.size === 0) for (let i = 0; i < burst; i++) say()
   }
   for (const conn of conns) conn.handler = onSaid
-  for (let i = 0; i < task.inflight; i++) say()
+  const pacer = paceMs === undefined ? undefined : setInterval(() => { if (running) say() }, paceMs)
+  if (burst !== undefined) next()
+  else if (paceMs === undefined) for (let i = 0; i < task.inflight; i++) say()
 
   await sleep(task.warmupMs)
   await window.open()
   await sleep(task.windowMs)
   const { seconds, loadgenCpu } = await window.close()
   running = false
-  const drained = await until(() => remaining.size === 0, 10000)
+  clearInterval(pacer)
+  let drained = false
+  for (let seen = -1; !drained && checks.deliveries !== seen;) {
+    seen = checks.deliveries
+    drained = await until(() => remaining.size === 0, STALL_MS)
+  }
 
   const problems: string[] = []
   if (!drained) problems.push(`${remaining.size} broadcasts never reached every member`)

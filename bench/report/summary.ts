@@ -93,7 +93,8 @@ const TARGETS: Array<Omit<TargetResult, 'measured' | 'status' | 'note'>> = [
   { scenario: 'fanout', text: 'fan-out: server µs/delivery ≤ 1.2 × contender 1b', versus: 'ws-fast', limit: 1.2, strict: false },
   { scenario: 'memory', text: 'RSS per idle joined connection ≤ 12 KiB', limit: 12 * 1024, strict: false },
   { scenario: 'setup', text: 'setup: server µs/connection ≤ 1.2 × contender 2', versus: 'fastify-ws', limit: 1.2, strict: false },
-  { scenario: 'two-node', text: 'two-node fan-out: server µs/delivery ≤ socket.io + redis-adapter', versus: 'socketio', limit: 1, strict: false }
+  { scenario: 'two-node', text: 'two-node fan-out: server µs/delivery ≤ socket.io + redis-adapter', versus: 'socketio', limit: 1, strict: false },
+  { scenario: 'two-node-burst', text: 'two-node bursts: server µs/delivery ≤ 0.5 × socket.io + redis-adapter', versus: 'socketio', limit: 0.5, strict: false }
 ]
 
 export function summarize (runs: RunResult[], config: Config, meta: Summary['meta'], notApplicable: Map<ScenarioId, Array<{ contender: string, reason: string }>>): Summary {
@@ -118,6 +119,7 @@ function featureCosts (runs: RunResult[]): FeatureCost[] {
     }
   }
   pairs.push({ feature: 'request/reply (a ref and a reply frame) vs a plain echo', scenario: 'rpc', mine: (r) => r.contender === SUBJECT && r.scenario === 'rpc', base: (r) => r.contender === SUBJECT && r.scenario === 'echo' })
+  pairs.push({ feature: 'two nodes over Redis, bursts (h) vs one node (c)', scenario: 'two-node-burst', mine: (r) => r.contender === SUBJECT && r.scenario === 'two-node-burst', base: (r) => r.contender === SUBJECT && r.scenario === 'fanout' })
   for (const pair of pairs) {
     const costs: number[] = []
     const extra: number[] = []

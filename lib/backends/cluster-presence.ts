@@ -30,6 +30,11 @@ export class NodePresence {
     private readonly local: LocalView
   ) {}
 
+  /** True while the transport is usable (from start until it reports going down, and again once it is back). */
+  get connected (): boolean {
+    return this.up
+  }
+
   /** Starts heartbeats once the transport is connected and the node announced. */
   start (): void {
     this.up = true

@@ -4,8 +4,10 @@ import { settleAll } from '../connection/delivery.js'
 import { nodeOf } from '../connection/ids.js'
 import { ERR_BACKEND_CONNECT, ERR_BACKEND_DEPENDENCY_MISSING, ERR_BACKEND_UNAVAILABLE, ERR_CONNECTION_NOT_FOUND } from '../errors.js'
 import type { BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions, Target } from './backend.js'
+import { ALL, node, room, user } from './cluster-channels.js'
 import { clusterTiming, type ClusterOptions } from './cluster-options.js'
 import { NodePresence } from './cluster-presence.js'
+import { Publications } from './cluster-publications.js'
 import { ClusterRequests } from './cluster-requests.js'
 import type { ClusterTransport, ConnectionRecord } from './cluster-transport.js'
 import { matches, record, sum } from './cluster-records.js'
@@ -15,11 +17,6 @@ import type { HistoryStore, Relay } from '../history/history-store.js'
 import { SyncMarkers, type SyncMarker } from '../history/sync-markers.js'
 
 export type { ClusterOptions } from './cluster-options.js'
-
-const ALL = 'all'
-const room = (name: string): string => `room:${name}`
-const user = (name: string): string => `user:${name}`
-const node = (id: string): string => `node:${id}`
 
 /**
  * The rules of a multi-node backend, over a thin transport: local delivery
@@ -34,6 +31,7 @@ export class ClusterBackend extends MemoryBackend {
   private readonly ttlMs: number
   private presence!: NodePresence
   private requests!: ClusterRequests
+  private readonly publications = new Publications(() => this.presence.connected, () => this.context.log)
   private readonly subscribing = new Map<string, Promise<void>>()
   private readonly markers = new SyncMarkers()
 
@@ -117,8 +115,9 @@ export class ClusterBackend extends MemoryBackend {
 
   override async publish (target: Target, frame: Buffer, options: DeliveryOptions): Promise<void> {
     const channel = target.kind === 'room' ? room(target.room) : target.kind === 'user' ? user(target.user) : ALL
-    const remote = this.remote(this.transport.publish(channel, seal(this.broadcastHeader(options), frame))).then(() => {})
-    await settleAll([this.deliverLocally(target, frame, options), remote])
+    const remote = this.publications.send(this.remote(this.transport.publish(channel, seal(this.broadcastHeader(options), frame))))
+    const local = this.deliverLocally(target, frame, options)
+    if (remote !== undefined || local !== undefined) await settleAll([local, remote])
   }
 
   override async sendTo (id: string, frame: Buffer, options: DeliveryOptions): Promise<void> {

@@ -6,7 +6,7 @@ import type { OutgoingMode } from '../contract/outgoing.js'
 import { request, type PendingRequests } from '../contract/requests.js'
 import type { WireNames } from '../contract/wire.js'
 import { checkCloseCode, closeReason, CloseCode } from './close-codes.js'
-import { corkForTick, type Corkable } from './write-coalescer.js'
+import type { Corkable, WriteCoalescer } from './write-coalescer.js'
 
 /** What happens to a message for a connection whose send buffer is over the high-water mark. */
 export type BackpressurePolicy = 'drop' | 'close' | 'wait'
@@ -37,6 +37,8 @@ export interface ConnectionSettings {
   validateOutgoing: OutgoingMode
   /** How long `request()` waits for a client's reply unless told otherwise. */
   requestTimeoutMs: number
+  /** Holds each connection's writes until the end of the turn, or for `flushDelayMs`. */
+  coalescer: WriteCoalescer
 }
 
 const OPEN = 1
@@ -136,7 +138,7 @@ export class Connection implements Corkable {
     if (socket.readyState !== OPEN) return false
     // the transport's write buffer, read directly: ws's bufferedAmount getter costs more per recipient of a broadcast
     if (this[kTransport].writableLength > this.settings.highWaterMark) return this.overflow()
-    corkForTick(this)
+    this.settings.coalescer.cork(this)
     socket.send(data, binary ? BINARY : TEXT)
     this.settings.metrics.messagesOut++
     return true

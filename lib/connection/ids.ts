@@ -26,9 +26,21 @@ export function createNodeId (): string {
   return randomBytes(6).toString('base64url')
 }
 
-/** A fresh connection id for a node. */
+/** Base64url of ID_BYTES random bytes is this long. */
+const ID_CHARS = 16
+let lastNode = ''
+let prefix = Buffer.alloc(0)
+
+/** A fresh connection id for a node: one flat string (a template literal would keep three strings per connection alive). */
 export function createConnectionId (nodeId: string): string {
-  return `${nodeId}.${take(ID_BYTES).toString('base64url')}`
+  if (nodeId !== lastNode) {
+    lastNode = nodeId
+    prefix = Buffer.from(`${nodeId}.`, 'latin1')
+  }
+  const out = Buffer.allocUnsafe(prefix.length + ID_CHARS)
+  prefix.copy(out)
+  out.write(take(ID_BYTES).toString('base64url'), prefix.length, 'latin1')
+  return out.toString('latin1')
 }
 
 /** The node a connection id was created on. */

@@ -10,7 +10,7 @@ import type { ConnectionContext, WebSocketResource } from '../resources/resource
 import { ClientError, errorFrame } from '../messages/wire-errors.js'
 import { CloseCode } from './close-codes.js'
 import { takeAnswer } from '../contract/requests.js'
-import { kRequests } from '../symbols.js'
+import { kRequests, kSession } from '../symbols.js'
 import type { RateLimit, TokenBucket } from '../rate-limit/token-bucket.js'
 import { refuseOverLimit } from './rate-limited.js'
 
@@ -58,6 +58,10 @@ export interface SessionHost {
 /** Frames waiting beyond these pause the socket, so a flood waits in TCP rather than in memory. */
 const PAUSE_FRAMES = 1024
 const PAUSE_BYTES = 4 * 1024 * 1024
+const NO_RESOURCES: WebSocketResource[] = []
+
+/** A socket as its session's listeners see it: `this` of a ws event listener is the socket. */
+type SessionSocket = WebSocket & { [kSession]: Session }
 
 /** A queued binary frame; text frames are queued as bare Buffers. */
 class BinaryFrame {
@@ -66,12 +70,9 @@ class BinaryFrame {
 
 export class Session {
   private phase = CONNECTING
-  private resources: WebSocketResource[] = []
-  private leaf: WebSocketResource | undefined
+  private resources: WebSocketResource[] = NO_RESOURCES
   private table: DispatchTable | undefined
   private inFlight = 0
-  /** How many messages may run at once (the resource's `static concurrency`). */
-  private limit = 1
   private queue: Array<Buffer | BinaryFrame> | undefined
   private head = 0
   private queuedBytes = 0
@@ -82,12 +83,32 @@ export class Session {
   constructor (
     private readonly route: SessionHost,
     private readonly context: SessionContext,
-    private readonly socket: WebSocket
+    socket: WebSocket
   ) {
+    // listeners shared by every socket, the session behind a symbol: no closures per connection
+    (socket as SessionSocket)[kSession] = this
+    socket.on('message', Session.onMessage)
+    socket.on('close', Session.onSocketClose)
+    socket.on('error', Session.onError)
     this.bucket = route.rateLimit?.bucket(Date.now())
-    socket.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary))
-    socket.on('close', (code: number, reason: Buffer) => this.onClose(code, reason.toString()))
-    socket.on('error', (err: Error & { code?: string }) => this.onSocketError(err))
+  }
+
+  private static onMessage (this: SessionSocket, data: Buffer, isBinary: boolean): void {
+    this[kSession].receive(data, isBinary)
+  }
+
+  private static onSocketClose (this: SessionSocket, code: number, reason: Buffer): void {
+    this[kSession].onClose(code, reason.toString())
+  }
+
+  private static onError (this: SessionSocket, err: Error & { code?: string }): void {
+    this[kSession].onSocketError(err)
+  }
+
+  /** Runs when a message's asynchronous work settles (`this` is the session: bound per asynchronous message, not per connection). */
+  private static settled (this: Session): void {
+    this.inFlight--
+    this.drain()
   }
 
   private get connection (): Connection {
@@ -100,9 +121,7 @@ export class Session {
     try {
       const made = route.createResources(context)
       this.resources = made instanceof Promise ? await made : made
-      this.leaf = this.resources[this.resources.length - 1]
-      this.table = route.tableFor(this.leaf)
-      this.limit = this.table.concurrency
+      this.table = route.tableFor(this.resources[this.resources.length - 1])
     } catch (err) {
       route.log(context).error({ err }, 'could not create the resource for a connection')
       return this.refuse(CloseCode.INTERNAL_ERROR, 'internal server error')
@@ -143,7 +162,7 @@ export class Session {
     // answers to server requests go ahead of the queue: the handler awaiting one may be what holds the queue
     if (this.connection[kRequests] !== undefined && takeAnswer(this.connection, data, isBinary)) return
     if (this.bucket !== undefined && !this.admit(data, isBinary)) return
-    if (this.phase === OPEN && this.queue === undefined && this.inFlight < this.limit) {
+    if (this.phase === OPEN && this.queue === undefined && this.inFlight < (this.table as DispatchTable).concurrency) {
       this.run(data, isBinary)
       return
     }
@@ -153,7 +172,7 @@ export class Session {
     this.queuedBytes += data.length
     if (!this.paused && (queue.length - this.head > PAUSE_FRAMES || this.queuedBytes > PAUSE_BYTES)) {
       this.paused = true
-      this.socket.pause()
+      this.connection.socket.pause()
     }
   }
 
@@ -169,20 +188,16 @@ export class Session {
   }
 
   private run (data: Buffer, isBinary: boolean): void {
-    const pending = dispatchFrame(this.leaf as WebSocketResource, this.table as DispatchTable, data, isBinary, this.route.frames, this.context.hooks)
+    const resources = this.resources
+    const pending = dispatchFrame(resources[resources.length - 1], this.table as DispatchTable, data, isBinary, this.route.frames, this.context.hooks)
     if (pending === undefined) return
     this.inFlight++
-    void pending.then(this.settled)
-  }
-
-  private readonly settled = (): void => {
-    this.inFlight--
-    this.drain()
+    void pending.then(Session.settled.bind(this))
   }
 
   /** Runs queued frames while the concurrency allows; ends the session once a close has been seen and nothing is left. */
   private drain (): void {
-    const limit = this.limit
+    const limit = (this.table as DispatchTable).concurrency
     const queue = this.queue
     if (queue !== undefined) {
       while (this.head < queue.length && this.inFlight < limit && this.phase === OPEN) {
@@ -200,7 +215,7 @@ export class Session {
       }
       if (this.paused && (this.queue === undefined || this.queue.length - this.head < PAUSE_FRAMES / 2)) {
         this.paused = false
-        this.socket.resume()
+        this.connection.socket.resume()
       }
     }
     if (this.closed !== undefined && this.inFlight === 0 && this.queue === undefined && this.phase === OPEN) this.end()

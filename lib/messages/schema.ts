@@ -1,6 +1,7 @@
 import { Type, type TLiteral, type TObject, type TProperties, type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { ERR_MESSAGE_INVALID_TAG, ERR_OPTION_INVALID } from '../errors.js'
+import { issueCollector } from './validation-issues.js'
 import type { ValidationIssue } from './wire-errors.js'
 
 /** The field that carries a message's tag unless the plugin or route says otherwise. */
@@ -100,7 +101,6 @@ export interface MessageValidator {
   issues (value: unknown): ValidationIssue[]
 }
 
-const MAX_ISSUES = 10
 const compiled = new WeakMap<TSchema, Record<string, MessageValidator | undefined>>()
 
 /**
@@ -117,35 +117,14 @@ export function compileMessageSchema (schema: TSchema, strict: boolean, allow?: 
   const key = strict ? (allow === undefined ? 'strict' : `strict:${allow}`) : 'loose'
   const existing = entry[key]
   if (existing !== undefined) return existing
-  const validator = Compile(strict ? strictSchema(schema, allow) : schema)
+  const final = strict ? strictSchema(schema, allow) : schema
+  const validator = Compile(final)
   const result: MessageValidator = {
     check: (value) => validator.Check(value),
-    issues: (value) => toIssues(validator.Errors(value))
+    issues: issueCollector(final, validator)
   }
   entry[key] = result
   return result
-}
-
-interface TypeBoxError { keyword: string, instancePath: string, message: string, params: Record<string, unknown> }
-
-function toIssues (errors: TypeBoxError[]): ValidationIssue[] {
-  const issues: ValidationIssue[] = []
-  for (const error of errors) {
-    // TypeBox reports an unknown property twice: once as `additionalProperties`
-    // on the object and once as the `false` schema it met at the property.
-    if (error.keyword === 'boolean') continue
-    const extra = error.params.additionalProperties ?? error.params.unevaluatedProperties
-    if (Array.isArray(extra)) {
-      for (const name of extra) issues.push({ path: `${error.instancePath}/${escapePointer(String(name))}`, message: 'unknown property' })
-    } else {
-      issues.push({ path: error.instancePath, message: error.message })
-    }
-  }
-  return issues.slice(0, MAX_ISSUES)
-}
-
-function escapePointer (segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1')
 }
 
 /**

@@ -15,6 +15,7 @@ import { RouteRuntime } from '../routing/route-runtime.js'
 import { kAdd } from '../symbols.js'
 import { resolveOptions } from '../options.js'
 import { RecordingBackend } from './recording-backend.js'
+import { perTick } from '../connection/write-coalescer.js'
 
 /*
  * The one module of the simulator that knows the library's insides: it
@@ -55,7 +56,8 @@ const SETTINGS: Omit<ConnectionSettings, 'metrics'> = {
   sendTimeoutMs: DEFAULTS.sendTimeoutMs,
   userWebsocket: false,
   requestTimeoutMs: DEFAULTS.requestTimeoutMs,
-  validateOutgoing: DEFAULTS.validateOutgoing
+  validateOutgoing: DEFAULTS.validateOutgoing,
+  coalescer: perTick
 }
 /** Tokens every connection provides (as addWebSocketRoute knows them). */
 const BUILT_INS = new Set<Token>([Connection])

@@ -6,6 +6,8 @@ import type { ContenderModule, ContenderServer } from '../../bench/contenders/co
 import * as fastifyWs from '../../bench/contenders/fastify-ws.js'
 import * as pachinko from '../../bench/contenders/pachinko.js'
 import * as pachinkoDeflate from '../../bench/contenders/pachinko-deflate.js'
+import * as pachinkoFlush1 from '../../bench/contenders/pachinko-flush1.js'
+import * as pachinkoFlush5 from '../../bench/contenders/pachinko-flush5.js'
 import * as pachinkoValidated from '../../bench/contenders/pachinko-validated.js'
 import * as pachinkoHistory from '../../bench/contenders/pachinko-history.js'
 import * as socketio from '../../bench/contenders/socketio.js'
@@ -107,7 +109,8 @@ async function speaksProtocol (t: Test, a: Probe, b: Probe): Promise<void> {
 }
 
 const wsContenders: Array<[string, ContenderModule]> = [
-  ['ws', wsPlain], ['ws-fast', wsFast], ['fastify-ws', fastifyWs], ['pachinko', pachinko], ['pachinko-validated', pachinkoValidated], ['pachinko-deflate', pachinkoDeflate], ['pachinko-history', pachinkoHistory]
+  ['ws', wsPlain], ['ws-fast', wsFast], ['fastify-ws', fastifyWs], ['pachinko', pachinko], ['pachinko-validated', pachinkoValidated], ['pachinko-deflate', pachinkoDeflate],
+  ['pachinko-history', pachinkoHistory], ['pachinko-flush1', pachinkoFlush1], ['pachinko-flush5', pachinkoFlush5]
 ]
 
 for (const [name, module] of wsContenders) {

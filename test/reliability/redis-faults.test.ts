@@ -90,6 +90,9 @@ t.test(`${OUTAGES} Redis crashes during two-node traffic: local delivery never s
   for (let outage = 1; outage <= OUTAGES; outage++) {
     const lost = { a: logged('a', /connection lost/), b: logged('b', /connection lost/) }
     healthy = false
+    // a broadcast resolves once handed to Redis, not once acknowledged: a query on the same
+    // connection answers after every publication before it, so those count only once it has
+    await Promise.all([nodes.a.ws.roomSize('shared'), nodes.b.ws.roomSize('shared')])
     await redis.kill()
     await until(() => logged('a', /connection lost/) > lost.a && logged('b', /connection lost/) > lost.b, 10_000, `outage ${outage} to be noticed`)
     const failuresBefore = errors.length
