@@ -36,3 +36,11 @@ export const kRequests = Symbol('pachinko.requests')
 export const kWire = Symbol('pachinko.wire')
 /** The subprotocol chosen for an upgrade before ws completes it (raw request). */
 export const kProtocol = Symbol('pachinko.protocol')
+/** When a connection's credential expires, epoch ms (Connection). */
+export const kExpiresAt = Symbol('pachinko.expiresAt')
+/** What answers a connection's credential refresh: its resource, or the hub's socket (Connection). */
+export const kRefresher = Symbol('pachinko.refresher')
+/** What admission decided about an upgrade before it happened: the subject, the counts to release (raw request). */
+export const kAdmission = Symbol('pachinko.admission')
+/** Where revocations are kept: the backend's store, or this node's (ConnectionManager). */
+export const kRevocations = Symbol('pachinko.revocations')

@@ -72,4 +72,8 @@ export interface ClusterTransport {
   /** Every room of a node whose name starts with `prefix`. */
   rooms (node: string, prefix: string): AsyncIterable<string>
   connections (node: string): AsyncIterable<[id: string, record: ConnectionRecord]>
+  /** Optional: stores a revocation key for every node to read, expiring after `forMs` (without it, revocations stay on each node). */
+  revoke? (key: string, forMs: number): Promise<void>
+  /** Optional, with `revoke`: whether any of the keys is stored and not expired. */
+  revoked? (keys: readonly string[]): Promise<boolean>
 }

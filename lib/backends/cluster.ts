@@ -9,6 +9,7 @@ import { NodePresence } from './cluster-presence.js'
 import { ClusterRequests } from './cluster-requests.js'
 import type { ClusterTransport, ConnectionRecord } from './cluster-transport.js'
 import { seal, unseal, type EnvelopeHeader } from './envelope.js'
+import { matches, record, sum } from './cluster-records.js'
 import { MemoryBackend } from './memory.js'
 
 export type { ClusterOptions } from './cluster-options.js'
@@ -154,6 +155,19 @@ export class ClusterBackend extends MemoryBackend {
     return local + remote
   }
 
+  override async userSize (name: string): Promise<number> {
+    return this.members('users', name) + sum(await this.remote(this.others().then(async (nodes) => await this.transport.userCounts(nodes, name))))
+  }
+
+  // a transport that stores no revocations leaves them to each node
+  override async revoke (key: string, forMs: number): Promise<void> {
+    await (this.transport.revoke === undefined ? super.revoke(key, forMs) : this.remote(this.transport.revoke(key, forMs)))
+  }
+
+  override async revoked (keys: readonly string[]): Promise<boolean> {
+    return await (this.transport.revoked === undefined ? super.revoked(keys) : this.remote(this.transport.revoked(keys)))
+  }
+
   override async roomSize (name: string): Promise<number> {
     const local = this.members('rooms', name)
     return local + sum(await this.remote(this.others().then(async (nodes) => await this.transport.roomCounts(nodes, name))))
@@ -276,22 +290,4 @@ export class ClusterBackend extends MemoryBackend {
     this.context.log.warn({ code: header.c, from: header.n }, 'a node asked to close with an invalid close code; closing with 1011 instead')
     return [CloseCode.INTERNAL_ERROR, reason]
   }
-}
-
-/** What this node publishes about a connection. */
-function record (connection: Connection): ConnectionRecord {
-  return { u: connection.user ?? null, l: [...connection.labels], r: [...connection.rooms] }
-}
-
-function matches (rec: ConnectionRecord, filter: ConnectionFilter): boolean {
-  if (filter.room !== undefined && !rec.r.includes(filter.room)) return false
-  if (filter.user !== undefined && rec.u !== filter.user) return false
-  if (filter.label !== undefined && !rec.l.includes(filter.label)) return false
-  return true
-}
-
-function sum (values: number[]): number {
-  let total = 0
-  for (const value of values) total += value
-  return total
 }

@@ -1,5 +1,6 @@
 import type { Connection } from '../connection/connection.js'
 import { ERR_CONNECTION_NOT_FOUND } from '../errors.js'
+import { LocalRevocations } from '../credentials/revocations.js'
 import type { Backend, BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions, Target } from './backend.js'
 
 /**
@@ -13,6 +14,7 @@ export class MemoryBackend implements Backend {
   protected context!: BackendContext
   protected readonly rooms = new Map<string, Set<Connection>>()
   protected readonly users = new Map<string, Set<Connection>>()
+  private readonly revocations = new LocalRevocations()
 
   async start (context: BackendContext): Promise<void> {
     this.context = context
@@ -85,6 +87,18 @@ export class MemoryBackend implements Backend {
 
   async * connections (filter: ConnectionFilter): AsyncIterable<ConnectionRef> {
     for (const connection of this.localMatches(filter)) yield this.context.refOf(connection)
+  }
+
+  async userSize (user: string): Promise<number> {
+    return this.members('users', user)
+  }
+
+  async revoke (key: string, forMs: number): Promise<void> {
+    await this.revocations.revoke(key, forMs)
+  }
+
+  async revoked (keys: readonly string[]): Promise<boolean> {
+    return await this.revocations.revoked(keys)
   }
 
   /** Delivers to this node's matching connections. */

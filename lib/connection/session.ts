@@ -4,13 +4,13 @@ import { dispatchFrame } from '../messages/dispatch.js'
 import type { DispatchTable } from '../messages/dispatch-table.js'
 import type { HookChain } from '../hooks/hook-chain.js'
 import type { FrameConfig } from '../messages/dispatch.js'
-import type { Metrics } from './connection.js'
+import type { Metrics, Refresher } from './connection.js'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ConnectionContext, WebSocketResource } from '../resources/resource.js'
 import { ClientError, errorFrame } from '../messages/wire-errors.js'
 import { CloseCode } from './close-codes.js'
 import { takeAnswer } from '../contract/requests.js'
-import { kRequests } from '../symbols.js'
+import { kRefresher, kRequests } from '../symbols.js'
 
 /*
  * One connection's life: open → onConnect (frames wait) → messages, one at a
@@ -43,6 +43,8 @@ export interface ConnectOutcome {
 export interface SessionHost {
   readonly frames: FrameConfig
   readonly metrics: Metrics
+  /** Frames and bytes queued behind a running handler before the socket is paused (the `inboundQueue` option). */
+  readonly inbound: { readonly maxFrames: number, readonly maxBytes: number }
   createResources (context: SessionContext): WebSocketResource[] | Promise<WebSocketResource[]>
   tableFor (resource: WebSocketResource): DispatchTable
   connect (resources: WebSocketResource[], context: SessionContext): ConnectOutcome | Promise<ConnectOutcome>
@@ -50,10 +52,6 @@ export interface SessionHost {
   release (context: SessionContext): void
   log (context: SessionContext): FastifyBaseLogger
 }
-
-/** Frames waiting beyond these pause the socket, so a flood waits in TCP rather than in memory. */
-const PAUSE_FRAMES = 1024
-const PAUSE_BYTES = 4 * 1024 * 1024
 
 /** A queued binary frame; text frames are queued as bare Buffers. */
 class BinaryFrame {
@@ -95,6 +93,7 @@ export class Session {
       const made = route.createResources(context)
       this.resources = made instanceof Promise ? await made : made
       this.leaf = this.resources[this.resources.length - 1]
+      if (typeof this.leaf.onRefresh === 'function') this.connection[kRefresher] = this.leaf as Refresher
       this.table = route.tableFor(this.leaf)
       this.limit = this.table.concurrency
     } catch (err) {
@@ -144,8 +143,11 @@ export class Session {
     const queue = this.queue ??= []
     queue.push(isBinary ? new BinaryFrame(data) : data)
     this.queuedBytes += data.length
-    if (!this.paused && (queue.length - this.head > PAUSE_FRAMES || this.queuedBytes > PAUSE_BYTES)) {
+    // beyond the limits the socket is paused, so a flood waits in TCP rather than in memory
+    const { maxFrames, maxBytes } = this.route.inbound
+    if (!this.paused && (queue.length - this.head > maxFrames || this.queuedBytes > maxBytes)) {
       this.paused = true
+      this.route.metrics.inboundPaused++
       this.socket.pause()
     }
   }
@@ -180,7 +182,7 @@ export class Session {
         this.head = 0
         this.queuedBytes = 0
       }
-      if (this.paused && (this.queue === undefined || this.queue.length - this.head < PAUSE_FRAMES / 2)) {
+      if (this.paused && (this.queue === undefined || this.queue.length - this.head < this.route.inbound.maxFrames / 2)) {
         this.paused = false
         this.socket.resume()
       }

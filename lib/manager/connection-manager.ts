@@ -7,7 +7,9 @@ import { ContractRegistry } from '../contract/registry.js'
 import { Container } from '../resources/container.js'
 import { RouteNames } from '../routing/route-names.js'
 import { checkName, delivery, encode, type SendOptions } from './send-options.js'
-import { kAdd, kBackend, kLabels, kRemove, kRooms, kRouteNames, kSettings, kUser } from '../symbols.js'
+import { kAdd, kBackend, kLabels, kRemove, kRevocations, kRooms, kRouteNames, kSettings, kUser } from '../symbols.js'
+import { revocationsOf, type RevocationStore } from '../credentials/revocations.js'
+import { closeIfRevoked, revoke, type RevocationSubject, type RevokeOptions } from '../credentials/revoke.js'
 
 /** Decides whether a connection may join a room (the `authorizeJoin` plugin option). */
 export type JoinAuthorizer = (connection: Connection, room: string) => boolean | Promise<boolean>
@@ -39,6 +41,7 @@ export class ConnectionManager {
   private readonly registry: Map<string, Connection>
   private readonly emptyWaiters = new Set<() => void>()
   private readonly authorizeJoin: JoinAuthorizer | undefined
+  readonly [kRevocations]: RevocationStore
 
   /** @internal the plugin makes the one manager of an app */
   constructor (nodeId: string, backend: Backend, settings: ConnectionSettings, registry: Map<string, Connection>, authorizeJoin?: JoinAuthorizer) {
@@ -47,6 +50,7 @@ export class ConnectionManager {
     this[kBackend] = backend
     this[kSettings] = settings
     this.authorizeJoin = authorizeJoin
+    this[kRevocations] = revocationsOf(backend)
   }
 
   /** Counters: connections opened/closed, messages in/out/dropped, slow consumers closed. */
@@ -126,10 +130,11 @@ export class ConnectionManager {
     return await this[kBackend].roomsByPrefix(prefix)
   }
 
-  /** Associates a connection with a user id, so `sendToUser` reaches every tab and device of that user. */
-  async identify (connection: string | Connection, user: string | undefined): Promise<void> {
+  /** Associates a connection with a user id (for `sendToUser`), and its credential with an expiry; a revoked user's connection is closed with 4403. */
+  async identify (connection: string | Connection, user: string | undefined, options: { expiresAt?: Date } = {}): Promise<void> {
     const handle = this.localHandle(connection)
     const next = user === undefined ? undefined : checkName('user', user)
+    if ('expiresAt' in options) handle.expiresAt = options.expiresAt
     const previous = handle[kUser]
     if (previous === next || !this.registry.has(handle.id)) return
     handle[kUser] = next
@@ -137,6 +142,7 @@ export class ConnectionManager {
       handle[kUser] = previous
       throw err
     })
+    if (next !== undefined) await closeIfRevoked(this[kRevocations], this.metrics, handle)
   }
 
   /** Adds a free-form label, for `connections({ label })`. */
@@ -150,6 +156,7 @@ export class ConnectionManager {
       labels.delete(label)
       throw err
     })
+    await closeIfRevoked(this[kRevocations], this.metrics, handle)
   }
 
   /** Removes a label. */
@@ -212,6 +219,21 @@ export class ConnectionManager {
     return this[kBackend].disconnect(id, code, closeReason(reason))
   }
 
+  /**
+   * Closes the subject's connections on every node with 4403 and, with `forMs`, refuses the user or label
+   * that long (HTTP 403 before the upgrade, or 4403 when identified or labelled later); resolves with how many were closed.
+   * @example await app.ws.revoke({ user: 'ann' }, { forMs: 15 * 60_000 })
+   */
+  async revoke (subject: RevocationSubject, options: RevokeOptions = {}): Promise<number> {
+    return await revoke(this[kBackend], this[kRevocations], this.metrics, subject, options)
+  }
+
+  /** How many connections a user has, on every node. */
+  async userSize (user: string): Promise<number> {
+    checkName('user', user)
+    return await this[kBackend].userSize?.(user) ?? [...this.registry.values()].filter((connection) => connection.user === user).length
+  }
+
   /** Closes every connection of a user on every node; resolves with how many there were. An invalid close code throws at once. */
   disconnectUser (user: string, code: number = CloseCode.NORMAL, reason = ''): Promise<number> {
     checkCloseCode(code, 'app.ws.disconnectUser')
@@ -229,12 +251,9 @@ export class ConnectionManager {
 
   /** Counts and metrics, cheap enough for a health route. */
   snapshot (): ManagerSnapshot {
-    let rooms = 0
-    const seen = new Set<string>()
-    for (const connection of this.registry.values()) {
-      for (const room of connection.rooms) if (!seen.has(room)) { seen.add(room); rooms++ }
-    }
-    return { nodeId: this.nodeId, backend: this[kBackend].name, connections: this.size, rooms, metrics: { ...this.metrics } }
+    const rooms = new Set<string>()
+    for (const connection of this.registry.values()) for (const room of connection.rooms) rooms.add(room)
+    return { nodeId: this.nodeId, backend: this[kBackend].name, connections: this.size, rooms: rooms.size, metrics: { ...this.metrics } }
   }
 
   /** Resolves true once this node has no connection left, or false after `timeoutMs`. */
@@ -261,6 +280,7 @@ export class ConnectionManager {
   /** Unregisters a closed connection: gone from this node at once, from every room cluster-wide once the promise settles (it rejects with the backend's failure, after the cleanup). */
   async [kRemove] (connection: Connection): Promise<void> {
     if (!this.registry.delete(connection.id)) return
+    this[kSettings].expiry?.cancel(connection)
     try {
       await this[kBackend].remove(connection)
     } finally {

@@ -10,6 +10,8 @@ import { buildChain, buildPlain, type Level, type ResourceClass, type ResourceFa
 import { connectionLog, WebSocketResource } from '../resources/resource.js'
 import { kAdd, kRemove, kSettings, kUpgradeProbe, kWire } from '../symbols.js'
 import { Session, type ConnectOutcome, type SessionContext, type SessionHost } from '../connection/session.js'
+import { admittedOf, type Admitted } from '../admission/admission.js'
+import { CloseCode } from '../connection/close-codes.js'
 
 /** Hooks by event, as lists. */
 export type HookTier = Partial<Record<HookEvent, WebSocketHook[]>>
@@ -44,6 +46,7 @@ const REFUSED: ConnectOutcome = Object.freeze({ accepted: false })
 export class RouteRuntime implements SessionHost {
   readonly frames: FrameConfig
   readonly metrics: Metrics
+  readonly inbound: SessionHost['inbound']
   private readonly leafTable: DispatchTable | undefined
   /** One class, nothing to inject, no factory: resources are made synchronously. */
   private readonly plain: boolean
@@ -52,6 +55,7 @@ export class RouteRuntime implements SessionHost {
   constructor (readonly spec: RouteSpec, readonly manager: ConnectionManager) {
     this.frames = spec.frames
     this.metrics = manager.metrics
+    this.inbound = manager[kSettings].inbound
     // reading the classes now is what makes a duplicate tag, a bad schema or bad hooks fail at declaration
     for (const level of spec.levels) if (level.isClass) hooksOf(level.resource)
     const leaf = spec.levels[spec.levels.length - 1]
@@ -70,7 +74,24 @@ export class RouteRuntime implements SessionHost {
     this.metrics.connectionsOpened++
     const session = new Session(this, context, socket)
     if (debugEnabled(request.log)) this.log(context).debug('connection opened')
-    void session.open()
+    const admitted = admittedOf(request)
+    if (admitted?.subject === undefined) void session.open()
+    else void this.identify(context, admitted).then(async () => await session.open())
+  }
+
+  /** The user, labels and expiry `identify` named before the upgrade, given to the connection before onConnect (frames wait meanwhile). */
+  private async identify (context: SessionContext, admitted: Admitted): Promise<void> {
+    const { connection } = context
+    const { user, labels = [], expiresAt } = admitted.subject as NonNullable<Admitted['subject']>
+    try {
+      for (const label of labels) await this.manager.label(connection, label)
+      await this.manager.identify(connection, user, { expiresAt })
+    } catch (err) {
+      this.log(context).error({ err }, 'could not identify the connection as its upgrade said; closing (1011)')
+      connection.close(CloseCode.INTERNAL_ERROR, 'internal server error')
+    } finally {
+      admitted.counts.releaseUser(admitted.reservation)
+    }
   }
 
   /** A new connection on `socket` and the context its resources share. */
