@@ -188,9 +188,10 @@ function authorizeHook (authorize: (request: FastifyRequest) => boolean | Promis
 
 /** The route's admission settings travel in its Fastify config, where the plugin's onRoute hook reads them (with a plain route's). */
 function withAdmission (options: RouteDeclaration, admission: AdmissionRouteOptions): RouteDeclaration {
-  if (admission.origins === undefined && admission.requireOrigin === undefined && admission.identify === undefined) return options
+  const given = Object.fromEntries(Object.entries(admission).filter(([, value]) => value !== undefined))
+  if (Object.keys(given).length === 0) return options
   const config = (options.config ?? {}) as { admission?: AdmissionRouteOptions | false }
-  return { ...options, config: { ...config, admission: { ...config.admission, ...admission } } }
+  return { ...options, config: { ...config, admission: { ...config.admission, ...given } } }
 }
 
 function appendHook<H> (existing: H | H[] | undefined, hook: H): H[] {
