@@ -2,8 +2,9 @@ import type { Backend } from '../backends/backend.js'
 import { CloseCode, closeReason } from '../connection/close-codes.js'
 import type { Connection, Metrics } from '../connection/connection.js'
 import { ERR_CONNECTION_NOT_FOUND, ERR_OPTION_INVALID } from '../errors.js'
-import type { RevocationStore } from './revocations.js'
-import { subjectKeys } from './revocations.js'
+import { ClientError, errorFrame, WireErrorCode } from '../messages/wire-errors.js'
+import { kWire } from '../symbols.js'
+import { subjectKeys, type RevocationStore } from './revocations.js'
 
 /** Whom `app.ws.revoke()` closes: every connection of a user, every connection with a label, or one connection. */
 export type RevocationSubject = { user: string } | { label: string } | { connection: string }
@@ -24,13 +25,25 @@ export interface RevokeOptions {
   reason?: string
 }
 
-/** Stores the revocation (so a reconnect racing the close is refused), then closes the subject's connections on every node; resolves with how many. */
-export async function revoke (backend: Backend, store: RevocationStore, metrics: Metrics, subject: RevocationSubject, options: RevokeOptions = {}): Promise<number> {
+/** A revocation, checked. */
+export interface Revocation {
+  kind: 'user' | 'label' | 'connection'
+  name: string
+  forMs: number
+  reason: string
+}
+
+/** Checks `app.ws.revoke()`'s arguments; throws ERR_OPTION_INVALID at the call site. */
+export function checkRevocation (subject: unknown, options: RevokeOptions): Revocation {
   const { kind, name } = checkSubject(subject)
   const forMs = options.forMs ?? 0
   if (!Number.isInteger(forMs) || forMs < 0) throw new ERR_OPTION_INVALID('revoke forMs', `must be a non-negative integer of milliseconds, got ${String(forMs)}`)
   if (kind === 'connection' && forMs > 0) throw new ERR_OPTION_INVALID('revoke forMs', 'a connection id is never reused, so there is no reconnect to refuse: revoke its user or a label instead')
-  const reason = closeReason(options.reason ?? 'revoked')
+  return { kind, name, forMs, reason: closeReason(options.reason ?? 'revoked') }
+}
+
+/** Stores the revocation (so a reconnect racing the close is refused), then closes the subject's connections on every node; resolves with how many. */
+export async function revoke (backend: Backend, store: RevocationStore, metrics: Metrics, { kind, name, forMs, reason }: Revocation): Promise<number> {
   if (forMs > 0) await store.revoke(kind === 'user' ? subjectKeys(name, [])[0] : subjectKeys(undefined, [name])[0], forMs)
   let closed = 0
   if (kind === 'user') {
@@ -46,12 +59,19 @@ export async function revoke (backend: Backend, store: RevocationStore, metrics:
   return closed
 }
 
-/** Closes a connection (4403) whose user or labels are revoked now; resolves true when it did. */
-export async function closeIfRevoked (store: RevocationStore, metrics: Metrics, connection: Connection): Promise<boolean> {
-  if (!await store.revoked(subjectKeys(connection.user, connection.labels)) || !connection.isOpen) return false
-  metrics.connectionsRevoked++
-  connection.close(CloseCode.REVOKED, 'revoked')
-  return true
+/**
+ * A connection whose user or labels are revoked now gets a REVOKED error frame
+ * and a 4403 close, and the caller a ClientError (in `onConnect`, the refusal).
+ */
+export async function closeIfRevoked (store: RevocationStore, metrics: Metrics, connection: Connection): Promise<void> {
+  if (!await store.revoked(subjectKeys(connection.user, connection.labels))) return
+  const error = new ClientError(WireErrorCode.REVOKED, 'this connection\'s user or label is revoked', { close: CloseCode.REVOKED })
+  if (connection.isOpen) {
+    metrics.connectionsRevoked++
+    connection.send(errorFrame(connection[kWire]?.discriminator ?? 'type', { code: error.code, message: error.message }))
+    connection.close(CloseCode.REVOKED, 'revoked')
+  }
+  throw error
 }
 
 function checkSubject (subject: unknown): { kind: 'user' | 'label' | 'connection', name: string } {

@@ -9,7 +9,7 @@ import { RouteNames } from '../routing/route-names.js'
 import { checkName, delivery, encode, type SendOptions } from './send-options.js'
 import { kAdd, kBackend, kLabels, kRemove, kRevocations, kRooms, kRouteNames, kSettings, kUser } from '../symbols.js'
 import { revocationsOf, type RevocationStore } from '../credentials/revocations.js'
-import { closeIfRevoked, revoke, type RevocationSubject, type RevokeOptions } from '../credentials/revoke.js'
+import { checkRevocation, closeIfRevoked, revoke, type RevocationSubject, type RevokeOptions } from '../credentials/revoke.js'
 
 /** Decides whether a connection may join a room (the `authorizeJoin` plugin option). */
 export type JoinAuthorizer = (connection: Connection, room: string) => boolean | Promise<boolean>
@@ -224,8 +224,8 @@ export class ConnectionManager {
    * that long (HTTP 403 before the upgrade, or 4403 when identified or labelled later); resolves with how many were closed.
    * @example await app.ws.revoke({ user: 'ann' }, { forMs: 15 * 60_000 })
    */
-  async revoke (subject: RevocationSubject, options: RevokeOptions = {}): Promise<number> {
-    return await revoke(this[kBackend], this[kRevocations], this.metrics, subject, options)
+  revoke (subject: RevocationSubject, options: RevokeOptions = {}): Promise<number> {
+    return revoke(this[kBackend], this[kRevocations], this.metrics, checkRevocation(subject, options))
   }
 
   /** How many connections a user has, on every node. */

@@ -18,7 +18,9 @@ export const WireErrorCode = {
   /** A binary frame sent to a resource that only speaks JSON text. */
   UNSUPPORTED_DATA: 'UNSUPPORTED_DATA',
   /** The handler failed; details are in the server log, not in the frame. */
-  INTERNAL: 'INTERNAL'
+  INTERNAL: 'INTERNAL',
+  /** The connection's user or label is revoked (`app.ws.revoke`); the connection is closed with 4403. */
+  REVOKED: 'REVOKED'
 } as const
 
 /** One of the library's own client error codes. */

@@ -12,6 +12,7 @@ import { kAdd, kRemove, kSettings, kUpgradeProbe, kWire } from '../symbols.js'
 import { Session, type ConnectOutcome, type SessionContext, type SessionHost } from '../connection/session.js'
 import { admittedOf, type Admitted } from '../admission/admission.js'
 import { CloseCode } from '../connection/close-codes.js'
+import { ClientError } from '../messages/wire-errors.js'
 
 /** Hooks by event, as lists. */
 export type HookTier = Partial<Record<HookEvent, WebSocketHook[]>>
@@ -87,8 +88,12 @@ export class RouteRuntime implements SessionHost {
       for (const label of labels) await this.manager.label(connection, label)
       await this.manager.identify(connection, user, { expiresAt })
     } catch (err) {
-      this.log(context).error({ err }, 'could not identify the connection as its upgrade said; closing (1011)')
-      connection.close(CloseCode.INTERNAL_ERROR, 'internal server error')
+      // revoked between the check before the upgrade and now: closed with 4403 already
+      if (err instanceof ClientError) this.log(context).info({ code: err.code }, `connection refused: ${err.message}`)
+      else {
+        this.log(context).error({ err }, 'could not identify the connection as its upgrade said; closing (1011)')
+        connection.close(CloseCode.INTERNAL_ERROR, 'internal server error')
+      }
     } finally {
       admitted.counts.releaseUser(admitted.reservation)
     }
