@@ -22,7 +22,7 @@ class Session extends WebSocketResource {
     await this.identify('ann', { expiresAt: soon() })
   }
 
-  onRefresh (credential: unknown) {
+  override onRefresh (credential: unknown) {
     if ((credential as { token?: string } | undefined)?.token === 'good') return new Date(Date.now() + 60_000)
     return (credential as { token?: string } | undefined)?.token === 'stale' ? new Date(Date.now() - 1) : false
   }
