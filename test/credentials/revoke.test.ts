@@ -154,3 +154,16 @@ t.test('a revocation lapses after forMs', async (t) => {
   t.equal(await store.revoked(['user:a', 'user:b']), true)
   t.equal(await store.revoked(['label:c']), false)
 })
+
+t.test('during a backend outage identification goes on, answered from this node’s own revocations', async (t) => {
+  const bus = createBus()
+  const a = await node(t, bus.backend())
+  bus.outage()
+  await t.rejects(a.ws.revoke({ user: 'eve' }, { forMs: 60_000 }), { code: 'FST_PACHINKO_BACKEND_UNAVAILABLE' })
+  const ann = await connect(a, '/late', { headers: { 'x-user': 'ann' } })
+  await ann.expect('welcome')
+  t.ok(a.logs.some((l) => l.level === 40 && /cannot read revocations/.test(l.msg)), 'a warning, not a refusal')
+  await t.rejects(connect(a, '/known', { headers: { 'x-user': 'eve' } }), new UpgradeRefusedError(403), 'what this node revoked still holds')
+  bus.restore()
+  await ann.close()
+})
