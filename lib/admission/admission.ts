@@ -110,6 +110,22 @@ export function admittedOf (request: FastifyRequest): Admitted | undefined {
   return (request.raw as { [kAdmission]?: Admitted })[kAdmission]
 }
 
+/**
+ * For an endpoint that accepts its own sockets (the hub, the change feed):
+ * who `identify` said the upgrade is for. Identify the socket's connection as
+ * them, then call `subjectIdentified(request)` so the per-user count hands
+ * over to the backend's.
+ */
+export function upgradeSubject (request: FastifyRequest): UpgradeSubject | undefined {
+  return admittedOf(request)?.subject
+}
+
+/** The connection of this upgrade is identified as its subject (or will not be): stop counting it as on the way in. */
+export function subjectIdentified (request: FastifyRequest): void {
+  const admitted = admittedOf(request)
+  admitted?.counts.releaseUser(admitted.reservation)
+}
+
 function setAdmitted (request: FastifyRequest, admitted: Admitted): void {
   (request.raw as { [kAdmission]?: Admitted })[kAdmission] = admitted
 }

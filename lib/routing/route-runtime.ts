@@ -10,7 +10,8 @@ import { buildChain, buildPlain, type Level, type ResourceClass, type ResourceFa
 import { connectionLog, WebSocketResource } from '../resources/resource.js'
 import { kAdd, kRemove, kSettings, kUpgradeProbe, kWire } from '../symbols.js'
 import { Session, type ConnectOutcome, type SessionContext, type SessionHost } from '../connection/session.js'
-import { admittedOf, type Admitted } from '../admission/admission.js'
+import { subjectIdentified, upgradeSubject } from '../admission/admission.js'
+import type { UpgradeSubject } from '../admission/admission-options.js'
 import { CloseCode } from '../connection/close-codes.js'
 import { ClientError } from '../messages/wire-errors.js'
 
@@ -75,15 +76,14 @@ export class RouteRuntime implements SessionHost {
     this.metrics.connectionsOpened++
     const session = new Session(this, context, socket)
     if (debugEnabled(request.log)) this.log(context).debug('connection opened')
-    const admitted = admittedOf(request)
-    if (admitted?.subject === undefined) void session.open()
-    else void this.identify(context, admitted).then(async () => await session.open())
+    const subject = upgradeSubject(request)
+    if (subject === undefined) void session.open()
+    else void this.identify(context, subject).then(async () => await session.open())
   }
 
   /** The user, labels and expiry `identify` named before the upgrade, given to the connection before onConnect (frames wait meanwhile). */
-  private async identify (context: SessionContext, admitted: Admitted): Promise<void> {
+  private async identify (context: SessionContext, { user, labels = [], expiresAt }: UpgradeSubject): Promise<void> {
     const { connection } = context
-    const { user, labels = [], expiresAt } = admitted.subject as NonNullable<Admitted['subject']>
     try {
       for (const label of labels) await this.manager.label(connection, label)
       await this.manager.identify(connection, user, { expiresAt })
@@ -95,7 +95,7 @@ export class RouteRuntime implements SessionHost {
         connection.close(CloseCode.INTERNAL_ERROR, 'internal server error')
       }
     } finally {
-      admitted.counts.releaseUser(admitted.reservation)
+      subjectIdentified(context.request)
     }
   }
 
