@@ -68,9 +68,10 @@ export class Admission {
       if (counts.node >= settings.maxConnections) return await this.refuse(request, reply, 503, 'too many connections on this server')
       const ip = settings.maxConnectionsPerIp === Infinity ? undefined : ipOf(request)
       if (ip !== undefined && counts.fromIp(ip) >= settings.maxConnectionsPerIp) return await this.refuse(request, reply, 429, 'too many connections from this address', { ip })
-      const socket = reply.raw.socket
+      // an upgrade's response is always given its socket (by @fastify/websocket, before routing)
+      const socket = reply.raw.socket as Duplex
       // a client gone already would never release what it took
-      if (socket === null || socket.destroyed) return
+      if (socket.destroyed) return
       const reservation = counts.take(ip)
       releaseOnClose(socket, () => counts.release(reservation))
       setAdmitted(request, { counts, reservation, subject: undefined })

@@ -4,8 +4,8 @@ import { WebSocket } from 'ws'
 import type { AddressInfo } from 'node:net'
 import type { FastifyRequest } from 'fastify'
 import { WebSocketResource } from '../../lib/index.js'
-import { connect, UpgradeRefusedError } from '../../lib/testing/index.js'
-import { build, until } from '../helpers/build.js'
+import { connect, createBus, UpgradeRefusedError } from '../../lib/testing/index.js'
+import { build, until, untilAsync } from '../helpers/build.js'
 
 class Echo extends WebSocketResource {
   static convention = 'any' as const
@@ -131,4 +131,52 @@ t.test('limits are checked at register', async (t) => {
   for (const [key, value] of [['maxConnections', 0], ['maxConnectionsPerIp', 1.5], ['maxConnectionsPerUser', '3'], ['credentials', { graceMs: -1 }], ['credentials', { onRefresh: 'x' }], ['inboundQueue', { maxFrames: 0 }]] as const) {
     await t.rejects(build(t, { [key]: value } as never), { code: 'FST_PACHINKO_OPTION_INVALID' }, key)
   }
+})
+
+t.test('an upgrade whose client is gone before admission takes no slot; a plain GET skips identify', async (t) => {
+  const seen: string[] = []
+  const app = await build(t, { maxConnections: 1, maxConnectionsPerIp: 1, identify: (request) => { seen.push(request.url); return 'ann' } })
+  app.addHook('onRequest', async (request, reply) => { if (request.headers['x-vanish'] !== undefined) reply.raw.socket?.destroy() })
+  app.addWebSocketRoute('/e', Echo)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const url = `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/e`
+  await t.rejects(open(url, { 'x-vanish': '1' }), { message: /socket hang up|ECONNRESET/ })
+  const plain = await app.inject({ url: '/e' })
+  t.equal(plain.statusCode, 404)
+  t.same(seen, [], 'identify never ran')
+  const first = await open(url)
+  t.type(first, WebSocket, 'the vanished upgrade took no slot')
+  t.equal(await open(url), 503)
+  if (typeof first !== 'number') first.terminate()
+  // in-process upgrades have no address: the per-address limit does not apply to them
+  const inProcess = await build(t, { maxConnectionsPerIp: 1 })
+  inProcess.addWebSocketRoute('/e', Echo)
+  const [a, b] = await Promise.all([connect(inProcess, '/e'), connect(inProcess, '/e')])
+  t.equal(inProcess.ws.size, 2)
+  for (const c of [a, b]) await c.close()
+})
+
+t.test('maxConnectionsPerUser is cluster-wide: nodes count each other’s connections', async (t) => {
+  const bus = createBus()
+  const nodes = []
+  for (let i = 0; i < 2; i++) {
+    const app = await build(t, { backend: bus.backend(), maxConnectionsPerUser: 2, identify: userOf })
+    app.addWebSocketRoute('/e', Echo)
+    nodes.push(app)
+  }
+  const ann = { headers: { 'x-user': 'ann' } }
+  const onA = await connect(nodes[0], '/e', ann)
+  const onB = await connect(nodes[1], '/e', ann)
+  for (const c of [onA, onB]) {
+    c.send({ type: 'echo', payload: 0 })
+    await c.expect('echo')
+  }
+  t.equal(await nodes[0].ws.userSize('ann'), 2)
+  await t.rejects(connect(nodes[0], '/e', ann), new UpgradeRefusedError(429))
+  await t.rejects(connect(nodes[1], '/e', ann), new UpgradeRefusedError(429))
+  await onB.close()
+  await untilAsync(async () => await nodes[0].ws.userSize('ann') === 1)
+  const again = await connect(nodes[0], '/e', ann)
+  await again.close()
+  await onA.close()
 })

@@ -2,10 +2,12 @@ import 'reflect-metadata'
 import t from 'tap'
 import type { AddressInfo } from 'node:net'
 import { WebSocket } from 'ws'
-import { CloseCode, WebSocketResource, type Connection } from '../../lib/index.js'
+import { CloseCode, errors, WebSocketResource, type Connection } from '../../lib/index.js'
 import { connectClient } from '../../lib/client/index.js'
 import { connect } from '../../lib/testing/index.js'
 import { ExpiryWheel } from '../../lib/credentials/expiry-wheel.js'
+import { refreshCredential } from '../../lib/credentials/refresh.js'
+import { kExpiresAt, kRefresher } from '../../lib/symbols.js'
 import { build } from '../helpers/build.js'
 
 // the wheel's timer is unref'd (it must not keep a server alive), and in-process sockets hold no handle: keep the loop up
@@ -174,4 +176,26 @@ t.test('the wheel: one timer for every deadline, never early, rescheduling and c
   closed.close()
   closed.schedule(1, Date.now())
   t.equal(closed.size, 0)
+})
+
+t.test('a connection without wire names (the hub’s) is asked with the default discriminator; a close during the refresh ends it quietly', async (t) => {
+  const asked: unknown[] = []
+  const metrics = { credentialsRefreshed: 0, credentialsExpired: 0 }
+  const logs: string[] = []
+  const log = { info: (_: object, msg: string) => logs.push(msg) }
+  const connection = {
+    id: 'hub.1',
+    isOpen: true,
+    [kExpiresAt]: Date.now() - 1,
+    [kRefresher]: { onRefresh: () => t.fail('not asked') },
+    async request (message: unknown) {
+      asked.push(message)
+      throw new errors.ERR_REQUEST_CLOSED('hub.1')
+    },
+    close: () => t.fail('not closed again')
+  }
+  await refreshCredential(connection as unknown as Connection, { graceMs: 10, onRefresh: undefined, metrics: metrics as never, log: log as never })
+  t.match(asked, [{ type: 'refresh', payload: { expiresAt: String } }])
+  t.same(logs, [], 'nothing to say about a connection that is gone')
+  t.same(metrics, { credentialsRefreshed: 0, credentialsExpired: 0 })
 })

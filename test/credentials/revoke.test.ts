@@ -1,9 +1,10 @@
 import 'reflect-metadata'
 import t, { type Test } from 'tap'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { CloseCode, MemoryBackend, redisBackend, WebSocketResource, type Backend, type PachinkoOptions } from '../../lib/index.js'
+import { ClusterBackend, CloseCode, MemoryBackend, redisBackend, WebSocketResource, type Backend, type ClusterTransport, type PachinkoOptions } from '../../lib/index.js'
 import { connect, createBus, UpgradeRefusedError } from '../../lib/testing/index.js'
 import { LocalRevocations } from '../../lib/credentials/revocations.js'
+import { closeIfRevoked } from '../../lib/credentials/revoke.js'
 import { build, untilAsync, type LogLine } from '../helpers/build.js'
 import { needRedis, REDIS_URL, testPrefix } from '../helpers/redis.js'
 
@@ -166,4 +167,70 @@ t.test('during a backend outage identification goes on, answered from this node�
   await t.rejects(connect(a, '/known', { headers: { 'x-user': 'eve' } }), new UpgradeRefusedError(403), 'what this node revoked still holds')
   bus.restore()
   await ann.close()
+})
+
+t.test('revoking a connection on an unreachable node rejects with the backend’s error', async (t) => {
+  const bus = createBus()
+  const a = await node(t, bus.backend())
+  bus.outage()
+  await t.rejects(a.ws.revoke({ connection: 'elsewhere.abc' }), { code: 'FST_PACHINKO_BACKEND_UNAVAILABLE' })
+  bus.restore()
+})
+
+t.test('a cluster transport that stores no revocations keeps them on each node', async (t) => {
+  const bus = createBus()
+  const hidden = new Set<PropertyKey>(['revoke', 'revoked'])
+  const bare = (): ClusterBackend => {
+    const transport = (bus.backend() as unknown as { transport: ClusterTransport }).transport
+    return new ClusterBackend(new Proxy(transport, { get: (target, key) => hidden.has(key) ? undefined : Reflect.get(target, key, target) }), 'bare-bus')
+  }
+  const a = await node(t, bare())
+  const b = await node(t, bare())
+  await a.ws.revoke({ user: 'ann' }, { forMs: 60_000 })
+  await t.rejects(connect(a, '/known', ann), new UpgradeRefusedError(403), 'refused where it was revoked')
+  const elsewhere = await connect(b, '/known', ann)
+  elsewhere.send({ type: 'who' })
+  t.same((await elsewhere.expect<{ payload: unknown }>('who')).payload, { user: 'ann', labels: [] }, 'not on the other node')
+  await elsewhere.close()
+})
+
+t.test('a revocation landing between the check and the identification closes with 4403; a failing backend closes with 1011', async (t) => {
+  let revokedAnswers = [false, true]
+  let failIdentify = false
+  const memory = new MemoryBackend()
+  const backend = new Proxy(memory, {
+    get: (target, key) => {
+      if (key === 'revoked') return async () => revokedAnswers.shift() ?? false
+      if (key === 'identify' && failIdentify) return async () => { throw new Error('store down') }
+      const value = Reflect.get(target, key, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  }) as unknown as Backend
+  const app = await build(t, { backend, identify })
+  app.addWebSocketRoute('/known', Known)
+  const raced = await connect(app, '/known', ann)
+  t.match(await raced.expect('error'), { error: { code: 'REVOKED' } })
+  t.equal((await raced.closed).code, 4403)
+  t.ok(app.logs.some((l) => l.level === 30 && /connection refused: /.test(l.msg)))
+  revokedAnswers = []
+  failIdentify = true
+  const failed = await connect(app, '/known', ann)
+  t.equal((await failed.closed).code, 1011)
+  t.ok(app.logs.some((l) => l.level === 50 && /could not identify the connection/.test(l.msg)), 'a server fault is an error')
+})
+
+t.test('a revoked connection without wire names (the hub’s) gets the error frame with the default discriminator', async (t) => {
+  const store = new LocalRevocations()
+  await store.revoke('user:ann', 60_000)
+  const sent: unknown[] = []
+  const closed: number[] = []
+  const connection = { user: 'ann', labels: new Set<string>(), isOpen: true, send: (m: unknown) => sent.push(m), close: (code: number) => closed.push(code) }
+  const metrics = { connectionsRevoked: 0 }
+  await t.rejects(closeIfRevoked(store, metrics as never, connection as never), { code: 'REVOKED', close: 4403 })
+  t.match(sent, [{ type: 'error', error: { code: 'REVOKED' } }])
+  t.same(closed, [4403])
+  t.equal(metrics.connectionsRevoked, 1)
+  connection.isOpen = false
+  await t.rejects(closeIfRevoked(store, metrics as never, connection as never), { code: 'REVOKED' })
+  t.same(closed, [4403], 'a closed one is not closed again')
 })
