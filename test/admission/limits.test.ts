@@ -158,7 +158,7 @@ t.test('an upgrade whose client is gone before admission takes no slot; a plain 
 
 t.test('maxConnectionsPerUser is cluster-wide: nodes count each other’s connections', async (t) => {
   const bus = createBus()
-  const nodes = []
+  const nodes: Array<Awaited<ReturnType<typeof build>>> = []
   for (let i = 0; i < 2; i++) {
     const app = await build(t, { backend: bus.backend(), maxConnectionsPerUser: 2, identify: userOf })
     app.addWebSocketRoute('/e', Echo)
