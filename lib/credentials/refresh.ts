@@ -56,3 +56,9 @@ export async function refreshCredential (connection: Connection, settings: Refre
 function pluginRefresher (connection: Connection, onRefresh: RefreshHandler | undefined): Refresher | undefined {
   return onRefresh === undefined ? undefined : { onRefresh: (credential) => onRefresh(connection, credential) }
 }
+
+/** Whether a connection's credential has expired, for a check at a point of entry (the hub re-checks it on every channel join). */
+export function credentialExpired (connection: Pick<Connection, 'expiresAt'>, now = Date.now()): boolean {
+  const at = connection.expiresAt
+  return at !== undefined && at.getTime() <= now
+}

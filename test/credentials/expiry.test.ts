@@ -6,7 +6,7 @@ import { CloseCode, errors, WebSocketResource, type Connection } from '../../lib
 import { connectClient } from '../../lib/client/index.js'
 import { connect } from '../../lib/testing/index.js'
 import { ExpiryWheel } from '../../lib/credentials/expiry-wheel.js'
-import { refreshCredential } from '../../lib/credentials/refresh.js'
+import { credentialExpired, refreshCredential } from '../../lib/credentials/refresh.js'
 import { kExpiresAt, kRefresher } from '../../lib/symbols.js'
 import { build } from '../helpers/build.js'
 
@@ -198,4 +198,10 @@ t.test('a connection without wire names (the hub’s) is asked with the default 
   t.match(asked, [{ type: 'refresh', payload: { expiresAt: String } }])
   t.same(logs, [], 'nothing to say about a connection that is gone')
   t.same(metrics, { credentialsRefreshed: 0, credentialsExpired: 0 })
+})
+
+t.test('credentialExpired: for points of entry such as a channel join', async (t) => {
+  t.equal(credentialExpired({ expiresAt: undefined }), false, 'no expiry: never')
+  t.equal(credentialExpired({ expiresAt: new Date(1000) }, 1000), true, 'at the deadline')
+  t.equal(credentialExpired({ expiresAt: new Date(1001) }, 1000), false)
 })
