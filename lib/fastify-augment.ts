@@ -3,6 +3,7 @@ import type { ConnectionManager } from './manager/connection-manager.js'
 import type { AddWebSocketRoute } from './routing/add-route.js'
 import type { AddWebSocketWorker, AddWebSocketWorkers } from './workers/worker.js'
 import type { ChangeRouteConfig } from './change-feed/capture.js'
+import type { AdmissionRouteOptions } from './admission/admission-options.js'
 
 /* Every decorator the plugin adds to Fastify's types, in one place, so the emitted declarations carry them. */
 
@@ -27,6 +28,13 @@ declare module 'fastify' {
     addWebSocketWorker: AddWebSocketWorker
     /** Adds every `@worker` method of `instance` as a worker bound to it. */
     addWebSocketWorkers: AddWebSocketWorkers
+  }
+  interface FastifyContextConfig {
+    /**
+     * A WebSocket route's admission (origin check, `identify`) over the plugin's, or `false` to leave it unchecked.
+     * @example app.get('/raw', { websocket: true, config: { admission: { origins: ['https://app.example.com'] } } }, handler)
+     */
+    admission?: AdmissionRouteOptions | false
   }
 }
 

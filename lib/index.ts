@@ -71,3 +71,8 @@ export const changeFeed = fp(changeFeedPlugin, { fastify: '5.x', name: 'fastify-
 export type { ChangeEvent, ChangeInput } from './change-feed/event.js'
 export type { ChangeFeedOptions, ChangeFilter, ChangeMethod, TopicAuthorizer } from './change-feed/options.js'
 export type { ChangeIdOption, ChangeRouteConfig } from './change-feed/capture.js'
+export type { AdmissionOptions, AdmissionRouteOptions, CredentialOptions, IdentifyUpgrade, UpgradeSubject } from './admission/admission-options.js'
+export type { OriginsOption, OriginPredicate } from './admission/origins.js'
+export type { RevocationSubject, RevokeOptions } from './credentials/revoke.js'
+export type { RefreshHandler } from './credentials/refresh.js'
+export type { Refresher } from './connection/connection.js'

@@ -11,9 +11,10 @@ import { DEFAULT_REPLY_FIELD } from './contract/wire.js'
 import type { AsyncApiServeOptions } from './contract/asyncapi/serve.js'
 import { deflateOptions, type CompressionOptions, type DeflateSettings } from './protocol/compression.js'
 import { resolveRateLimit, type RateLimitOptions, type RateLimits } from './rate-limit/options.js'
+import type { AdmissionOptions } from './admission/admission-options.js'
 
-/** Options of `app.register(pachinko, options)`. */
-export interface PachinkoOptions {
+/** Options of `app.register(pachinko, options)`; who gets in and who stays in: see `AdmissionOptions` (docs/security.md). */
+export interface PachinkoOptions extends AdmissionOptions {
   /** Passed to `@fastify/websocket` when the plugin registers it (ignored when you registered it yourself). */
   websocket?: WebsocketPluginOptions
   /**

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import type { WebSocket } from 'ws'
 import type { Backend } from './backends/backend.js'
 import { MemoryBackend } from './backends/memory.js'
-import type { Connection, ConnectionSettings, Metrics } from './connection/connection.js'
+import { newMetrics, type Connection, type ConnectionSettings } from './connection/connection.js'
 import { backendContext } from './manager/backend-context.js'
 import { ERR_ALREADY_REGISTERED, ERR_OPTION_INVALID } from './errors.js'
 import { createNodeId } from './connection/ids.js'
@@ -14,11 +14,15 @@ import { addContextHooks, addWebSocketHook } from './hooks/context-hooks.js'
 import { normalizeHooks } from './hooks/hook-chain.js'
 import { addWebSocketRoute } from './routing/add-route.js'
 import { installWorkers } from './workers/install-workers.js'
-import { kState } from './symbols.js'
 import { CloseCode } from './connection/close-codes.js'
 import { installProtocolChoice } from './protocol/subprotocols.js'
 import { serveAsyncApi } from './contract/asyncapi/serve.js'
 import { coalescerFor } from './connection/write-coalescer.js'
+import { resolveAdmission } from './admission/admission-options.js'
+import { Admission } from './admission/admission.js'
+import { ExpiryWheel } from './credentials/expiry-wheel.js'
+import { refreshCredential } from './credentials/refresh.js'
+import { kRevocations, kState } from './symbols.js'
 
 const WS_DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024
 
@@ -27,6 +31,7 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
   if (app.hasDecorator('ws') || app.hasDecorator(kState)) throw new ERR_ALREADY_REGISTERED()
   // every option is checked before the backend starts, so a bad one never opens a connection to Redis
   const options = resolveOptions(opts)
+  const admission = resolveAdmission(opts)
   const backend = resolveBackend(opts.backend)
   if (opts.authorizeJoin !== undefined && typeof opts.authorizeJoin !== 'function') throw new ERR_OPTION_INVALID('authorizeJoin', 'must be a function')
   if (opts.resourceFactory !== undefined && typeof opts.resourceFactory !== 'function') throw new ERR_OPTION_INVALID('resourceFactory', 'must be a function')
@@ -40,10 +45,15 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
     userWebsocket: app.hasDecorator('websocketServer'),
     validateOutgoing: options.validateOutgoing,
     requestTimeoutMs: options.requestTimeoutMs,
-    coalescer: coalescerFor(options.flushDelayMs)
+    coalescer: coalescerFor(options.flushDelayMs),
+    inbound: admission.inbound
   }
   const registry = new Map<string, Connection>()
   const manager = new ConnectionManager(createNodeId(), backend, settings, registry, opts.authorizeJoin)
+  const refresh = { graceMs: admission.graceMs, onRefresh: admission.onRefresh, metrics: settings.metrics, log }
+  settings.expiry = new ExpiryWheel<Connection>(admission.resolutionMs, (connection) => { void refreshCredential(connection, refresh) })
+  app.addHook('onClose', async () => settings.expiry?.close())
+  app.addHook('onRoute', new Admission(admission, manager, manager[kRevocations], log).onRoute)
 
   // added before @fastify/websocket's own preClose when we register it, so connections get 1001 and their onDisconnect first
   app.addHook('preClose', async () => await closeConnections(manager, options, log))
@@ -123,8 +133,4 @@ async function closeConnections (manager: ConnectionManager, options: ResolvedOp
   for (const connection of [...manager.local()]) connection.terminate()
   log.warn({ connections: left, closeTimeoutMs: options.closeTimeoutMs }, 'terminated WebSocket connections that did not close in time')
   await manager.whenEmpty(options.closeTimeoutMs)
-}
-
-function newMetrics (): Metrics {
-  return { connectionsOpened: 0, connectionsClosed: 0, messagesIn: 0, messagesOut: 0, messagesDropped: 0, slowConsumersClosed: 0, messagesLimited: 0, rateLimitCloses: 0 }
 }

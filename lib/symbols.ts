@@ -42,3 +42,11 @@ export const kJoin = Symbol('pachinko.join')
 export const kChangeBody = Symbol('pachinko.changeBody')
 /** The session a socket's shared listeners run (Session). */
 export const kSession = Symbol('pachinko.session')
+/** When a connection's credential expires, epoch ms (Connection). */
+export const kExpiresAt = Symbol('pachinko.expiresAt')
+/** What answers a connection's credential refresh: its resource, or the hub's socket (Connection). */
+export const kRefresher = Symbol('pachinko.refresher')
+/** What admission decided about an upgrade before it happened: the subject, the counts to release (raw request). */
+export const kAdmission = Symbol('pachinko.admission')
+/** Where revocations are kept: the backend's store, or this node's (ConnectionManager). */
+export const kRevocations = Symbol('pachinko.revocations')

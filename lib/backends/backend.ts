@@ -90,6 +90,9 @@ export interface BackendContext {
  *   must stop counting within a bounded time.
  * - Nothing a backend does may throw out of an event handler or leave an
  *   unhandled rejection: run-time failures are logged through `context.log`.
+ * - Optional (a backend written before them keeps working): `userSize`, and
+ *   `revoke`/`revoked` together. Without them the manager counts a user's
+ *   connections and keeps revocations on this node only.
  */
 export interface Backend {
   /** A short name for logs (`memory`, `redis`). */
@@ -144,4 +147,10 @@ export interface Backend {
    * it, asking for history throws `FST_PACHINKO_HISTORY_UNSUPPORTED`.
    */
   readonly history?: BackendHistory | undefined
+  /** How many connections a user has on every node (for `maxConnectionsPerUser`). */
+  userSize? (user: string): Promise<number>
+  /** Refuses a subject key (`user:<id>`, `label:<label>`) for `forMs` from now, on every node; a later call replaces the window. */
+  revoke? (key: string, forMs: number): Promise<void>
+  /** Whether any of `keys` is refused now, on any node's word. */
+  revoked? (keys: readonly string[]): Promise<boolean>
 }

@@ -1,5 +1,6 @@
 import { ClusterBackend, type ClusterOptions } from './cluster.js'
 import type { ClusterTransport, ConnectionRecord, NodeState, NodeStateUpdate } from './cluster-transport.js'
+import { LocalRevocations } from '../credentials/revocations.js'
 
 /** One node's published state on the bus, with its expiry. */
 interface NodeEntry {
@@ -48,6 +49,8 @@ class BusState {
   readonly subscribers = new Map<string, Set<BusTransport>>()
   readonly nodes = new Map<string, NodeEntry>()
   readonly transports = new Set<BusTransport>()
+  /** Shared by every node, like Redis keys. */
+  readonly revocations = new LocalRevocations()
   down = false
 
   attach (transport: BusTransport): void {
@@ -231,6 +234,16 @@ class BusTransport implements ClusterTransport {
   async * connections (node: string): AsyncIterable<[string, ConnectionRecord]> {
     this.bus.check()
     for (const [id, rec] of [...this.bus.view(node).connections]) yield [id, structuredClone(rec)]
+  }
+
+  async revoke (key: string, forMs: number): Promise<void> {
+    this.bus.check()
+    await this.bus.revocations.revoke(key, forMs)
+  }
+
+  async revoked (keys: readonly string[]): Promise<boolean> {
+    this.bus.check()
+    return await this.bus.revocations.revoked(keys)
   }
 }
 

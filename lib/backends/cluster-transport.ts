@@ -95,4 +95,8 @@ export interface ClusterTransport {
    * the same step. Without it the backend keeps no history.
    */
   readonly history?: HistoryStore
+  /** Optional: stores a revocation key for every node to read, expiring after `forMs` (without it, revocations stay on each node). */
+  revoke? (key: string, forMs: number): Promise<void>
+  /** Optional, with `revoke`: whether any of the keys is stored and not expired. */
+  revoked? (keys: readonly string[]): Promise<boolean>
 }

@@ -156,6 +156,25 @@ export class ClusterBackend extends MemoryBackend {
     return local + remote
   }
 
+  override async userSize (name: string): Promise<number> {
+    return this.members('users', name) + sum(await this.remote(this.others().then(async (nodes) => await this.transport.userCounts(nodes, name))))
+  }
+
+  // kept here too: this node refuses what it revoked even while the transport is down (or stores none)
+  override async revoke (key: string, forMs: number): Promise<void> {
+    await super.revoke(key, forMs)
+    if (this.transport.revoke !== undefined) await this.remote(this.transport.revoke(key, forMs))
+  }
+
+  /** While the transport is down, this node's own revocations answer: an outage must not refuse every identification. */
+  override async revoked (keys: readonly string[]): Promise<boolean> {
+    if (await super.revoked(keys)) return true
+    return await this.transport.revoked?.(keys).catch((err: unknown) => {
+      this.context.log.warn({ err }, 'cannot read revocations from the backend; answering from this node\'s own')
+      return false
+    }) ?? false
+  }
+
   override async roomSize (name: string): Promise<number> {
     const local = this.members('rooms', name)
     return local + sum(await this.remote(this.others().then(async (nodes) => await this.transport.roomCounts(nodes, name))))

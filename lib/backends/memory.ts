@@ -1,5 +1,6 @@
 import type { Connection } from '../connection/connection.js'
 import { ERR_CONNECTION_NOT_FOUND } from '../errors.js'
+import { LocalRevocations } from '../credentials/revocations.js'
 import type { Backend, BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions, Target } from './backend.js'
 import type { HistoryStore, Relay } from '../history/history-store.js'
 import { MemoryHistory } from '../history/memory-history.js'
@@ -21,6 +22,7 @@ export class MemoryBackend implements Backend {
   /** Made on first use of `history`: until then rooms pay nothing for it. */
   private roomHistory: RoomHistory<Connection> | undefined
   private recoveries: Recoveries | undefined
+  private readonly revocations = new LocalRevocations()
 
   async start (context: BackendContext): Promise<void> {
     this.context = context
@@ -127,6 +129,18 @@ export class MemoryBackend implements Backend {
   /** A recovery's sync marker on a clustered backend; a single process needs none. */
   protected marker (room: string): SyncMarker | undefined {
     return undefined
+  }
+
+  async userSize (user: string): Promise<number> {
+    return this.members('users', user)
+  }
+
+  async revoke (key: string, forMs: number): Promise<void> {
+    await this.revocations.revoke(key, forMs)
+  }
+
+  async revoked (keys: readonly string[]): Promise<boolean> {
+    return await this.revocations.revoked(keys)
   }
 
   /** Delivers to this node's matching connections. */

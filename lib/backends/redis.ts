@@ -249,6 +249,14 @@ class RedisTransport implements ClusterTransport {
     for await (const [id, raw] of this.scan(this.key(node, 'c'), '*')) yield [id, JSON.parse(raw) as ConnectionRecord]
   }
 
+  async revoke (key: string, forMs: number): Promise<void> {
+    await this.pub.set(this.revocationKey(key), '1', 'PX', forMs)
+  }
+
+  async revoked (keys: readonly string[]): Promise<boolean> {
+    return keys.length > 0 && await this.pub.exists(...keys.map((key) => this.revocationKey(key))) > 0
+  }
+
   private async * scan (key: string, match: string): AsyncIterable<[string, string]> {
     let cursor = '0'
     do {
@@ -275,6 +283,10 @@ class RedisTransport implements ClusterTransport {
 
   private key (node: string, part: string): string {
     return `${this.prefix}:n:${node}:${part}`
+  }
+
+  private revocationKey (key: string): string {
+    return `${this.prefix}:rv:${key}`
   }
 
   private nodesKey (): string {

@@ -7,7 +7,11 @@ export const CloseCode = {
   POLICY_VIOLATION: 1008,
   MESSAGE_TOO_BIG: 1009,
   INTERNAL_ERROR: 1011,
-  TRY_AGAIN_LATER: 1013
+  TRY_AGAIN_LATER: 1013,
+  /** The credential expired and no valid one came within the grace period (`expiresAt`, `refresh`). */
+  CREDENTIAL_EXPIRED: 4401,
+  /** The connection's user, label or the connection itself was revoked (`app.ws.revoke`). */
+  REVOKED: 4403
 } as const
 
 /**

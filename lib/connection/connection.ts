@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream'
 import type { WebSocketLike as WebSocket } from './websocket-like.js'
-import { ERR_MESSAGE_NOT_SERIALIZABLE } from '../errors.js'
-import { kCorked, kLabels, kRequests, kRooms, kTransport, kUser, kWire, kWrite } from '../symbols.js'
+import { ERR_MESSAGE_NOT_SERIALIZABLE, ERR_OPTION_INVALID } from '../errors.js'
+import { kCorked, kExpiresAt, kLabels, kRefresher, kRequests, kRooms, kTransport, kUser, kWire, kWrite } from '../symbols.js'
+import type { ExpiryWheel } from '../credentials/expiry-wheel.js'
 import type { OutgoingMode } from '../contract/outgoing.js'
 import { request, type PendingRequests } from '../contract/requests.js'
 import type { WireNames } from '../contract/wire.js'
@@ -23,6 +24,40 @@ export interface Metrics {
   messagesLimited: number
   /** Connections closed with 1008 for going on over their rate limit. */
   rateLimitCloses: number
+  /** Times a connection's socket was paused because its inbound queue hit `inboundQueue` limits. */
+  inboundPaused: number
+  /** Upgrades refused before they happened: origin, limits, revocation (HTTP 403, 429, 503). */
+  upgradesRefused: number
+  /** Refresh requests answered with a valid credential. */
+  credentialsRefreshed: number
+  /** Connections closed with 4401: their credential expired and was not refreshed in time. */
+  credentialsExpired: number
+  /** Connections closed with 4403 by `app.ws.revoke` or because their subject was revoked. */
+  connectionsRevoked: number
+}
+
+/** A fresh set of counters, all zero. */
+export function newMetrics (): Metrics {
+  return {
+    connectionsOpened: 0,
+    connectionsClosed: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    messagesDropped: 0,
+    slowConsumersClosed: 0,
+    messagesLimited: 0,
+    rateLimitCloses: 0,
+    inboundPaused: 0,
+    upgradesRefused: 0,
+    credentialsRefreshed: 0,
+    credentialsExpired: 0,
+    connectionsRevoked: 0
+  }
+}
+
+/** What answers a connection's `refresh`: a new expiry (Date or epoch ms) accepts the credential, anything else refuses it. */
+export interface Refresher {
+  onRefresh (credential: unknown): unknown
 }
 
 /** Settings every connection of a manager shares (one object, not one per connection). */
@@ -39,6 +74,10 @@ export interface ConnectionSettings {
   requestTimeoutMs: number
   /** Holds each connection's writes until the end of the turn, or for `flushDelayMs`. */
   coalescer: WriteCoalescer
+  /** Frames and bytes a connection may queue while its handlers run before its socket is paused. */
+  inbound: { maxFrames: number, maxBytes: number }
+  /** Where connections wait for their credential to expire (absent in simulations: nothing expires there). */
+  expiry?: ExpiryWheel<Connection>
 }
 
 const OPEN = 1
@@ -61,7 +100,9 @@ export class Connection implements Corkable {
   [kLabels]: Set<string> | undefined;
   [kUser]: string | undefined;
   [kRequests]: PendingRequests | undefined;
-  [kWire]: WireNames | undefined
+  [kWire]: WireNames | undefined;
+  [kExpiresAt]: number | undefined;
+  [kRefresher]: Refresher | undefined
   private readonly settings: ConnectionSettings
 
   constructor (id: string, socket: WebSocket, settings: ConnectionSettings) {
@@ -74,6 +115,8 @@ export class Connection implements Corkable {
     this[kLabels] = undefined
     this[kRequests] = undefined
     this[kWire] = undefined
+    this[kExpiresAt] = undefined
+    this[kRefresher] = undefined
     // `ws` keeps the transport it upgraded in `_socket`; corking it is how writes coalesce
     this[kTransport] = (socket as unknown as { _socket: Duplex })._socket
     if (settings.userWebsocket) socket.close = closeGoingAwayWhenBare
@@ -107,6 +150,26 @@ export class Connection implements Corkable {
   /** The labels this connection carries (`app.ws.label`). */
   get labels (): ReadonlySet<string> {
     return this[kLabels] ?? EMPTY
+  }
+
+  /**
+   * When the connection's credential expires: then it is sent a `refresh`
+   * request, and closed with 4401 unless a valid credential comes back within
+   * the grace period. Set it (a Date, or undefined for never) when you know it.
+   * @example this.connection.expiresAt = new Date(token.exp * 1000)
+   */
+  get expiresAt (): Date | undefined {
+    const at = this[kExpiresAt]
+    return at === undefined ? undefined : new Date(at)
+  }
+
+  set expiresAt (value: Date | undefined) {
+    if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime()))) {
+      throw new ERR_OPTION_INVALID('connection.expiresAt', 'must be a valid Date, or undefined for a credential that does not expire')
+    }
+    const at = value?.getTime()
+    this[kExpiresAt] = at
+    if (this.isOpen) this.settings.expiry?.schedule(this, at)
   }
 
   /** Serialises `message` as JSON and sends it; false if closed or held back by backpressure. */

@@ -4,13 +4,13 @@ import { dispatchFrame } from '../messages/dispatch.js'
 import type { DispatchTable } from '../messages/dispatch-table.js'
 import type { HookChain } from '../hooks/hook-chain.js'
 import type { FrameConfig } from '../messages/dispatch.js'
-import type { Metrics } from './connection.js'
+import type { Metrics, Refresher } from './connection.js'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ConnectionContext, WebSocketResource } from '../resources/resource.js'
 import { ClientError, errorFrame } from '../messages/wire-errors.js'
 import { CloseCode } from './close-codes.js'
 import { takeAnswer } from '../contract/requests.js'
-import { kRequests, kSession } from '../symbols.js'
+import { kRefresher, kRequests, kSession } from '../symbols.js'
 import type { RateLimit, TokenBucket } from '../rate-limit/token-bucket.js'
 import { refuseOverLimit } from './rate-limited.js'
 
@@ -47,6 +47,8 @@ export interface SessionHost {
   readonly metrics: Metrics
   /** The route's message rate limit, if it has one. */
   readonly rateLimit?: RateLimit | undefined
+  /** Frames and bytes queued behind a running handler before the socket is paused (the `inboundQueue` option). */
+  readonly inbound: { readonly maxFrames: number, readonly maxBytes: number }
   createResources (context: SessionContext): WebSocketResource[] | Promise<WebSocketResource[]>
   tableFor (resource: WebSocketResource): DispatchTable
   connect (resources: WebSocketResource[], context: SessionContext): ConnectOutcome | Promise<ConnectOutcome>
@@ -55,9 +57,6 @@ export interface SessionHost {
   log (context: SessionContext): FastifyBaseLogger
 }
 
-/** Frames waiting beyond these pause the socket, so a flood waits in TCP rather than in memory. */
-const PAUSE_FRAMES = 1024
-const PAUSE_BYTES = 4 * 1024 * 1024
 const NO_RESOURCES: WebSocketResource[] = []
 
 /** A socket as its session's listeners see it: `this` of a ws event listener is the socket. */
@@ -121,7 +120,9 @@ export class Session {
     try {
       const made = route.createResources(context)
       this.resources = made instanceof Promise ? await made : made
-      this.table = route.tableFor(this.resources[this.resources.length - 1])
+      const leaf = this.resources[this.resources.length - 1]
+      if (typeof leaf.onRefresh === 'function') this.connection[kRefresher] = leaf as Refresher
+      this.table = route.tableFor(leaf)
     } catch (err) {
       route.log(context).error({ err }, 'could not create the resource for a connection')
       return this.refuse(CloseCode.INTERNAL_ERROR, 'internal server error')
@@ -170,8 +171,11 @@ export class Session {
     const queue = this.queue ??= []
     queue.push(isBinary ? new BinaryFrame(data) : data)
     this.queuedBytes += data.length
-    if (!this.paused && (queue.length - this.head > PAUSE_FRAMES || this.queuedBytes > PAUSE_BYTES)) {
+    // beyond the limits the socket is paused, so a flood waits in TCP rather than in memory
+    const { maxFrames, maxBytes } = this.route.inbound
+    if (!this.paused && (queue.length - this.head > maxFrames || this.queuedBytes > maxBytes)) {
       this.paused = true
+      this.route.metrics.inboundPaused++
       this.connection.socket.pause()
     }
   }
@@ -213,7 +217,7 @@ export class Session {
         this.head = 0
         this.queuedBytes = 0
       }
-      if (this.paused && (this.queue === undefined || this.queue.length - this.head < PAUSE_FRAMES / 2)) {
+      if (this.paused && (this.queue === undefined || this.queue.length - this.head < this.route.inbound.maxFrames / 2)) {
         this.paused = false
         this.connection.socket.resume()
       }

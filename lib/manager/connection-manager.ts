@@ -7,11 +7,13 @@ import { ContractRegistry } from '../contract/registry.js'
 import { Container } from '../resources/container.js'
 import { RouteNames } from '../routing/route-names.js'
 import { checkName, delivery, encode, type SendOptions } from './send-options.js'
-import { kAdd, kBackend, kJoin, kLabels, kRemove, kRooms, kRouteNames, kSettings, kUser } from '../symbols.js'
+import { kAdd, kBackend, kJoin, kLabels, kRemove, kRevocations, kRooms, kRouteNames, kSettings, kUser } from '../symbols.js'
 import { ManagerHistory, type HistoryOptions, type JoinOptions, type Recovery } from './history-ops.js'
 import { changeEvent, type ChangeInput } from '../change-feed/event.js'
 import { publishEvent } from '../change-feed/publish.js'
 import { EmptyWaiters } from './empty-waiters.js'
+import { revocationsOf, type RevocationStore } from '../credentials/revocations.js'
+import { checkRevocation, closeIfRevoked, revoke, type RevocationSubject, type RevokeOptions } from '../credentials/revoke.js'
 
 /** Decides whether a connection may join a room (the `authorizeJoin` plugin option). */
 export type JoinAuthorizer = (connection: Connection, room: string) => boolean | Promise<boolean>
@@ -44,6 +46,7 @@ export class ConnectionManager {
   private readonly emptyWaiters = new EmptyWaiters()
   private readonly authorizeJoin: JoinAuthorizer | undefined
   private readonly history: ManagerHistory
+  readonly [kRevocations]: RevocationStore
 
   /** @internal the plugin makes the one manager of an app */
   constructor (nodeId: string, backend: Backend, settings: ConnectionSettings, registry: Map<string, Connection>, authorizeJoin?: JoinAuthorizer) {
@@ -53,6 +56,7 @@ export class ConnectionManager {
     this[kSettings] = settings
     this.authorizeJoin = authorizeJoin
     this.history = new ManagerHistory(backend)
+    this[kRevocations] = revocationsOf(backend)
   }
 
   /** Counters: connections opened/closed, messages in/out/dropped, slow consumers closed. */
@@ -146,10 +150,11 @@ export class ConnectionManager {
     return await this[kBackend].roomsByPrefix(prefix)
   }
 
-  /** Associates a connection with a user id, so `sendToUser` reaches every tab and device of that user. */
-  async identify (connection: string | Connection, user: string | undefined): Promise<void> {
+  /** Associates a connection with a user id (for `sendToUser`), and its credential with an expiry; a revoked user's connection is closed with 4403. */
+  async identify (connection: string | Connection, user: string | undefined, options: { expiresAt?: Date } = {}): Promise<void> {
     const handle = this.localHandle(connection)
     const next = user === undefined ? undefined : checkName('user', user)
+    if ('expiresAt' in options) handle.expiresAt = options.expiresAt
     const previous = handle[kUser]
     if (previous === next || !this.registry.has(handle.id)) return
     handle[kUser] = next
@@ -157,6 +162,7 @@ export class ConnectionManager {
       handle[kUser] = previous
       throw err
     })
+    if (next !== undefined) await closeIfRevoked(this[kRevocations], this.metrics, handle)
   }
 
   /** Adds a free-form label, for `connections({ label })`. */
@@ -170,6 +176,7 @@ export class ConnectionManager {
       labels.delete(label)
       throw err
     })
+    await closeIfRevoked(this[kRevocations], this.metrics, handle)
   }
 
   /** Removes a label. */
@@ -242,6 +249,21 @@ export class ConnectionManager {
     return this[kBackend].disconnect(id, code, closeReason(reason))
   }
 
+  /**
+   * Closes the subject's connections on every node with 4403 and, with `forMs`, refuses the user or label
+   * that long (HTTP 403 before the upgrade, or 4403 when identified or labelled later); resolves with how many were closed.
+   * @example await app.ws.revoke({ user: 'ann' }, { forMs: 15 * 60_000 })
+   */
+  revoke (subject: RevocationSubject, options: RevokeOptions = {}): Promise<number> {
+    return revoke(this[kBackend], this[kRevocations], this.metrics, checkRevocation(subject, options))
+  }
+
+  /** How many connections a user has, on every node. */
+  async userSize (user: string): Promise<number> {
+    checkName('user', user)
+    return await this[kBackend].userSize?.(user) ?? [...this.registry.values()].filter((connection) => connection.user === user).length
+  }
+
   /** Closes every connection of a user on every node; resolves with how many there were. An invalid close code throws at once. */
   disconnectUser (user: string, code: number = CloseCode.NORMAL, reason = ''): Promise<number> {
     checkCloseCode(code, 'app.ws.disconnectUser')
@@ -259,12 +281,9 @@ export class ConnectionManager {
 
   /** Counts and metrics, cheap enough for a health route. */
   snapshot (): ManagerSnapshot {
-    let rooms = 0
-    const seen = new Set<string>()
-    for (const connection of this.registry.values()) {
-      for (const room of connection.rooms) if (!seen.has(room)) { seen.add(room); rooms++ }
-    }
-    return { nodeId: this.nodeId, backend: this[kBackend].name, connections: this.size, rooms, metrics: { ...this.metrics } }
+    const rooms = new Set<string>()
+    for (const connection of this.registry.values()) for (const room of connection.rooms) rooms.add(room)
+    return { nodeId: this.nodeId, backend: this[kBackend].name, connections: this.size, rooms: rooms.size, metrics: { ...this.metrics } }
   }
 
   /** Resolves true once this node has no connection left, or false after `timeoutMs`. */
@@ -281,6 +300,7 @@ export class ConnectionManager {
   /** Unregisters a closed connection: gone from this node at once, from every room cluster-wide once the promise settles (it rejects with the backend's failure, after the cleanup). */
   async [kRemove] (connection: Connection): Promise<void> {
     if (!this.registry.delete(connection.id)) return
+    this[kSettings].expiry?.cancel(connection)
     try {
       await this[kBackend].remove(connection)
     } finally {

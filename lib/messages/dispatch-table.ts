@@ -40,7 +40,7 @@ export interface DispatchTable {
 export type HandlerConvention = 'schema' | 'any'
 
 /** Lifecycle methods are never reachable as message handlers, whatever the client sends. */
-const LIFECYCLE = new Set(['onConnect', 'onDisconnect', 'onUnhandled', 'onError', 'onValidationError'])
+const LIFECYCLE = new Set(['onConnect', 'onDisconnect', 'onUnhandled', 'onError', 'onValidationError', 'onRefresh'])
 const CONVENTION = /^on[A-Z]/
 
 type ResourceClass = abstract new (...args: never[]) => object

@@ -20,7 +20,9 @@ export const WireErrorCode = {
   /** The handler failed; details are in the server log, not in the frame. */
   INTERNAL: 'INTERNAL',
   /** The connection sent more than its rate limit allows; the frame says when to retry (`retryAfterMs`). */
-  RATE_LIMITED: 'RATE_LIMITED'
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The connection's user or label is revoked (`app.ws.revoke`); the connection is closed with 4403. */
+  REVOKED: 'REVOKED'
 } as const
 
 /** One of the library's own client error codes. */

@@ -97,6 +97,11 @@ export class WebSocketResource<Params extends object = Record<string, string>, S
   onConnect? (): boolean | void | Promise<boolean | void>
   /** Runs once after the socket closed, when every message received before has been handled. */
   onDisconnect? (code: number, reason: string): void | Promise<void>
+  /**
+   * The client's answer to a `refresh` request, sent when `connection.expiresAt` passed:
+   * return the new credential's expiry (a Date in the future) to keep the connection; anything else closes it with 4401.
+   */
+  onRefresh? (credential: unknown): Date | number | false | undefined | Promise<Date | number | false | undefined>
   /** On a parent of nested resources: what a child's constructor receives first (an object with `state` gives the child its own state). */
   getChildContext? (): unknown
 
@@ -169,9 +174,9 @@ export class WebSocketResource<Params extends object = Record<string, string>, S
     await this.ws.leaveRoom(this.connection, room)
   }
 
-  /** Associates this connection with a user id, for `app.ws.sendToUser`. */
-  async identify (user: string | undefined): Promise<void> {
-    await this.ws.identify(this.connection, user)
+  /** Associates this connection with a user id, for `app.ws.sendToUser`; `expiresAt` is when its credential expires (see `onRefresh`). */
+  async identify (user: string | undefined, options: { expiresAt?: Date } = {}): Promise<void> {
+    await this.ws.identify(this.connection, user, options)
   }
 
   /** Broadcasts to a room on every node; `excludeSelf` leaves this connection out. */

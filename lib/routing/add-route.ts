@@ -13,13 +13,14 @@ import { joinPath, subroutesOf } from './subroutes.js'
 import { kRouteNames, kState } from '../symbols.js'
 import { checkSubprotocols, subprotocolHook } from '../protocol/subprotocols.js'
 import { resolveRateLimit, type RateLimitOptions, type RateLimits } from '../rate-limit/options.js'
+import type { AdmissionRouteOptions } from '../admission/admission-options.js'
 
 /** The Fastify route options an upgrade request goes through (hooks run before the upgrade). */
 export type UpgradeRouteOptions = Pick<RouteShorthandOptions,
 'onRequest' | 'preParsing' | 'preValidation' | 'preHandler' | 'schema' | 'config' | 'constraints' | 'logLevel' | 'prefixTrailingSlash'>
 
-/** Options of `app.addWebSocketRoute`. */
-export interface WebSocketRouteBaseOptions extends UpgradeRouteOptions {
+/** Options of `app.addWebSocketRoute`; `origins`, `requireOrigin` and `identify` override the plugin's for this route (docs/security.md). */
+export interface WebSocketRouteBaseOptions extends UpgradeRouteOptions, AdmissionRouteOptions {
   /** A name for `app.ws.urlFor(name, params)`; unique across the app. */
   name?: string
   /**
@@ -79,7 +80,7 @@ const HTTP_FORBIDDEN = 403
 /** Tokens the container does not hold but every connection provides. */
 const BUILT_INS = new Set<Token>([Connection])
 
-type RouteDeclaration = Omit<WebSocketRouteBaseOptions, 'name' | 'discriminator' | 'strict' | 'authorize' | 'hooks' | 'resourceFactory' | 'replyField' | 'subprotocols' | 'rateLimit'>
+type RouteDeclaration = Omit<WebSocketRouteBaseOptions, 'name' | 'discriminator' | 'strict' | 'authorize' | 'hooks' | 'resourceFactory' | 'replyField' | 'subprotocols' | 'rateLimit' | keyof AdmissionRouteOptions>
 
 /**
  * Binds a path to a resource: a GET route with `websocket: true` in the
@@ -95,7 +96,8 @@ export function addWebSocketRoute (
   const state = (this as unknown as { [kState]: PluginState })[kState]
   if (typeof path !== 'string' || path.length === 0) throw new ERR_OPTION_INVALID('path', 'must be a non-empty string')
   const isClass = isResourceClass(resource, path)
-  const { name, discriminator, strict, authorize, hooks, resourceFactory, replyField, subprotocols, rateLimit, args = [], ...fastifyOptions } = options
+  const { name, discriminator, strict, authorize, hooks, resourceFactory, replyField, subprotocols, rateLimit, origins, requireOrigin, identify, args = [], ...routeOptions } = options
+  const fastifyOptions = withAdmission(routeOptions, { origins, requireOrigin, identify })
   if (!Array.isArray(args)) throw new ERR_OPTION_INVALID('args', 'must be an array of constructor arguments')
   if (discriminator !== undefined && (typeof discriminator !== 'string' || discriminator.length === 0)) {
     throw new ERR_OPTION_INVALID('discriminator', 'must be a non-empty string')
@@ -193,6 +195,14 @@ function authorizeHook (authorize: (request: FastifyRequest) => boolean | Promis
       return await reply.code(HTTP_FORBIDDEN).send({ statusCode: HTTP_FORBIDDEN, error: 'Forbidden', message: 'connection not authorized' })
     }
   }
+}
+
+/** The route's admission settings travel in its Fastify config, where the plugin's onRoute hook reads them (with a plain route's). */
+function withAdmission (options: RouteDeclaration, admission: AdmissionRouteOptions): RouteDeclaration {
+  const given = Object.fromEntries(Object.entries(admission).filter(([, value]) => value !== undefined))
+  if (Object.keys(given).length === 0) return options
+  const config = (options.config ?? {}) as { admission?: AdmissionRouteOptions | false }
+  return { ...options, config: { ...config, admission: { ...config.admission, ...given } } }
 }
 
 function appendHook<H> (existing: H | H[] | undefined, hook: H): H[] {

@@ -11,6 +11,10 @@ import { connectionLog, WebSocketResource } from '../resources/resource.js'
 import { kAdd, kRemove, kSettings, kUpgradeProbe, kWire } from '../symbols.js'
 import type { RateLimit } from '../rate-limit/token-bucket.js'
 import { Session, type ConnectOutcome, type SessionContext, type SessionHost } from '../connection/session.js'
+import { subjectIdentified, upgradeSubject } from '../admission/admission.js'
+import type { UpgradeSubject } from '../admission/admission-options.js'
+import { CloseCode } from '../connection/close-codes.js'
+import { ClientError } from '../messages/wire-errors.js'
 
 /** Hooks by event, as lists. */
 export type HookTier = Partial<Record<HookEvent, WebSocketHook[]>>
@@ -48,6 +52,7 @@ export class RouteRuntime implements SessionHost {
   readonly frames: FrameConfig
   readonly metrics: Metrics
   readonly rateLimit: RateLimit | undefined
+  readonly inbound: SessionHost['inbound']
   private readonly leafTable: DispatchTable | undefined
   /** One class, nothing to inject, no factory: resources are made synchronously. */
   private readonly plain: boolean
@@ -57,6 +62,7 @@ export class RouteRuntime implements SessionHost {
     this.frames = spec.frames
     this.metrics = manager.metrics
     this.rateLimit = spec.rateLimit
+    this.inbound = manager[kSettings].inbound
     // reading the classes now is what makes a duplicate tag, a bad schema or bad hooks fail at declaration
     for (const level of spec.levels) if (level.isClass) hooksOf(level.resource)
     const leaf = spec.levels[spec.levels.length - 1]
@@ -75,7 +81,27 @@ export class RouteRuntime implements SessionHost {
     this.metrics.connectionsOpened++
     const session = new Session(this, context, socket)
     if (debugEnabled(request.log)) this.log(context).debug('connection opened')
-    void session.open()
+    const subject = upgradeSubject(request)
+    if (subject === undefined) void session.open()
+    else void this.identify(context, subject).then(async () => await session.open())
+  }
+
+  /** The user, labels and expiry `identify` named before the upgrade, given to the connection before onConnect (frames wait meanwhile). */
+  private async identify (context: SessionContext, { user, labels = [], expiresAt }: UpgradeSubject): Promise<void> {
+    const { connection } = context
+    try {
+      for (const label of labels) await this.manager.label(connection, label)
+      await this.manager.identify(connection, user, { expiresAt })
+    } catch (err) {
+      // revoked between the check before the upgrade and now: closed with 4403 already
+      if (err instanceof ClientError) this.log(context).info({ code: err.code }, `connection refused: ${err.message}`)
+      else {
+        this.log(context).error({ err }, 'could not identify the connection as its upgrade said; closing (1011)')
+        connection.close(CloseCode.INTERNAL_ERROR, 'internal server error')
+      }
+    } finally {
+      subjectIdentified(context.request)
+    }
   }
 
   /** A new connection on `socket` and the context its resources share. */

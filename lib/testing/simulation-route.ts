@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { WebSocketLike as WebSocket } from '../connection/websocket-like.js'
-import { Connection, type ConnectionSettings } from '../connection/connection.js'
+import { Connection, newMetrics, type ConnectionSettings } from '../connection/connection.js'
 import { createNodeId } from '../connection/ids.js'
 import { Session, type ConnectOutcome, type SessionHost } from '../connection/session.js'
 import { ERR_ROUTE_NOT_RESOURCE } from '../errors.js'
@@ -57,7 +57,8 @@ const SETTINGS: Omit<ConnectionSettings, 'metrics'> = {
   userWebsocket: false,
   requestTimeoutMs: DEFAULTS.requestTimeoutMs,
   validateOutgoing: DEFAULTS.validateOutgoing,
-  coalescer: perTick
+  coalescer: perTick,
+  inbound: { maxFrames: 1024, maxBytes: 4 * 1024 * 1024 }
 }
 /** Tokens every connection provides (as addWebSocketRoute knows them). */
 const BUILT_INS = new Set<Token>([Connection])
@@ -72,7 +73,7 @@ export class SimulationRoute {
     if (typeof resource !== 'function' || !(resource.prototype instanceof WebSocketResource)) {
       throw new ERR_ROUTE_NOT_RESOURCE('simulate()', typeof resource === 'function' ? `class ${resource.name}` : typeof resource)
     }
-    const metrics = { connectionsOpened: 0, connectionsClosed: 0, messagesIn: 0, messagesOut: 0, messagesDropped: 0, slowConsumersClosed: 0, messagesLimited: 0, rateLimitCloses: 0 }
+    const metrics = newMetrics()
     const settingsOf = { ...SETTINGS, metrics }
     const registry = new Map<string, Connection>()
     this.manager = new ConnectionManager(createNodeId(), this.backend, settingsOf, registry)
@@ -110,6 +111,7 @@ export class SimulationRoute {
     const host: SessionHost = {
       frames: runtime.frames,
       metrics: runtime.metrics,
+      inbound: runtime.inbound,
       createResources: (ctx) => {
         const watch = (resources: WebSocketResource[]): WebSocketResource[] => {
           simulated.resource = resources[0]
