@@ -104,3 +104,15 @@ export const ERR_OUTGOING_INVALID = createError<[string, string, string]>(
 export const ERR_REPLY_INVALID = createError<[string, string, string]>(
   'FST_PACHINKO_REPLY_INVALID',
   '%s: the reply to "%s" does not match its reply schema (%s); fix the handler\'s return value or the schema, or set validateOutgoing: \'warn\'', 500, TypeError)
+
+// channels hub
+export const ERR_HUB_PATTERN_INVALID = createError<[string, string]>(
+  'FST_PACHINKO_HUB_PATTERN_INVALID', 'Invalid topic pattern "%s": %s', 500, TypeError)
+export const ERR_HUB_NOT_CHANNEL = createError<[string, string]>(
+  'FST_PACHINKO_HUB_NOT_CHANNEL', 'hub.channel("%s"): %s is not a Channel subclass; extend Channel from fastify-pachinko', 500, TypeError)
+export const ERR_HUB_EVENT_INVALID = createError<[string, string]>(
+  'FST_PACHINKO_HUB_EVENT_INVALID', '%s: %s', 500, TypeError)
+export const ERR_HUB_NOT_SERIALIZABLE = createError<[string, { cause: unknown }?]>(
+  'FST_PACHINKO_HUB_NOT_SERIALIZABLE', 'A hub payload must be a JSON-serialisable object: %s', 500, TypeError)
+export const ERR_HUB_NOT_SERVED = createError<[]>(
+  'FST_PACHINKO_HUB_NOT_SERVED', 'This hub is not served on any path: declare it with app.addWebSocketHub(path) or include it in one that is', 500)

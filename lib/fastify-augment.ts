@@ -2,6 +2,8 @@ import type { HookEvent, WebSocketHook } from './hooks/hook-chain.js'
 import type { ConnectionManager } from './manager/connection-manager.js'
 import type { AddWebSocketRoute } from './routing/add-route.js'
 import type { AddWebSocketWorker, AddWebSocketWorkers } from './workers/worker.js'
+import type { WebSocketHubOptions } from './hub/add-hub.js'
+import type { WebSocketHub } from './hub/hub.js'
 
 /* Every decorator the plugin adds to Fastify's types, in one place, so the emitted declarations carry them. */
 
@@ -26,5 +28,10 @@ declare module 'fastify' {
     addWebSocketWorker: AddWebSocketWorker
     /** Adds every `@worker` method of `instance` as a worker bound to it. */
     addWebSocketWorkers: AddWebSocketWorkers
+    /**
+     * Serves a channels hub (the Phoenix channel protocol) at `path` and `path + '/websocket'`.
+     * @example const hub = app.addWebSocketHub('/socket', { connect: (params) => params.token !== 'bad' }); hub.channel('room:{id}', RoomChannel)
+     */
+    addWebSocketHub (path: string, options?: WebSocketHubOptions): WebSocketHub
   }
 }

@@ -7,7 +7,7 @@ import { ContractRegistry } from '../contract/registry.js'
 import { Container } from '../resources/container.js'
 import { RouteNames } from '../routing/route-names.js'
 import { checkName, delivery, encode, type SendOptions } from './send-options.js'
-import { kAdd, kBackend, kLabels, kRemove, kRooms, kRouteNames, kSettings, kUser } from '../symbols.js'
+import { kAdd, kBackend, kLabels, kRemove, kRooms, kRouteNames, kSettings, kSubscribe, kUser } from '../symbols.js'
 
 /** Decides whether a connection may join a room (the `authorizeJoin` plugin option). */
 export type JoinAuthorizer = (connection: Connection, room: string) => boolean | Promise<boolean>
@@ -92,6 +92,11 @@ export class ConnectionManager {
     const handle = this.localHandle(connection)
     checkName('room', room)
     if (this.authorizeJoin !== undefined && await this.authorizeJoin(handle, room) !== true) throw new ERR_JOIN_REFUSED(room)
+    await this[kSubscribe](handle, room)
+  }
+
+  /** Joins a room without `authorizeJoin`: for the hub, whose joins are decided by its channels. */
+  async [kSubscribe] (handle: Connection, room: string): Promise<void> {
     if (!this.registry.has(handle.id)) return
     const rooms = handle[kRooms] ??= new Set()
     if (rooms.has(room)) return
