@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { WebSocketLike } from '../connection/websocket-like.js'
 import { Connection } from '../connection/connection.js'
 import { type ConnectionScope, type Container, type Token } from '../resources/container.js'
-import { kWriteOwn } from '../symbols.js'
+import { kSettings, kTransport, kWriteOwn } from '../symbols.js'
 import { CloseCode } from '../connection/close-codes.js'
 import { withChannelContext, type Channel } from './channel.js'
 import type { ChannelContext, HubBroadcastOptions, LeaveReason } from './channel-context.js'
@@ -36,6 +36,8 @@ export class HubSocket implements FlowSocket {
   private readonly tails = new Map<string, Promise<void>>()
   private pending = 0
   private paused = false
+  /** Paused because the client is not reading its replies fast enough. */
+  private writeBound = false
   private scope: ConnectionScope | undefined
   private childLog: FastifyBaseLogger | undefined
 
@@ -84,6 +86,24 @@ export class HubSocket implements FlowSocket {
       return this.reply(null, message.ref, topic.slice(0, this.host.maxTopicLength), 'error', { reason: REASON.topicTooLong })
     }
     this.schedule(topic, () => this.dispatch(message))
+    this.throttle()
+  }
+
+  /**
+   * A client that sends faster than it reads its replies is read more slowly,
+   * rather than closed as a slow consumer: its socket is paused while its
+   * replies fill over half the high-water mark.
+   */
+  private throttle (): void {
+    if (this.writeBound) return
+    const transport = this.connection[kTransport]
+    if (transport.writableLength <= this.host.manager[kSettings].highWaterMark / 2) return
+    this.writeBound = true
+    this.socket.pause()
+    transport.once('drain', () => {
+      this.writeBound = false
+      if (!this.paused) this.socket.resume()
+    })
   }
 
   private malformed (error: HubFrameError): void {
@@ -194,7 +214,7 @@ export class HubSocket implements FlowSocket {
       if (this.tails.get(topic) === settled) this.tails.delete(topic)
       if (this.paused && this.pending < PAUSE_PENDING / 2) {
         this.paused = false
-        this.socket.resume()
+        if (!this.writeBound) this.socket.resume()
       }
       if (this.closed && this.pending === 0) void this.finish()
     })
