@@ -60,7 +60,7 @@ function suite (name: string, backends: (t: Test) => Promise<{ pair: [Backend, B
     }
 
     let aliceTyping = 0
-    alice.on('typing', () => aliceTyping++)
+    alice.on('typing', () => { aliceTyping++ })
     const bobTyping = next(bob, 'typing')
     await push(alice, 'typing')
     t.ok((await bobTyping).from)
