@@ -5,7 +5,7 @@ import { type ConnectionScope, type Container, type Token } from '../resources/c
 import { kSettings, kTransport, kWriteOwn } from '../symbols.js'
 import { CloseCode } from '../connection/close-codes.js'
 import { withChannelContext, type Channel } from './channel.js'
-import type { ChannelContext, HubBroadcastOptions, LeaveReason } from './channel-context.js'
+import type { ChannelContext, HubBroadcaster, HubBroadcastOptions, LeaveReason } from './channel-context.js'
 import type { ChannelSpec, SocketHost } from './channel-spec.js'
 import { decodeBinaryHeader, decodeText, encodeFrame, encodeReply, payloadJson, PHX, type HubFrameError, type HubMessage, type HubRef } from './codec.js'
 import { handleEvent } from './event-flow.js'
@@ -58,6 +58,10 @@ export class HubSocket implements FlowSocket {
   timedOut (): void {
     this.log.info('hub socket idle; closing')
     this.connection.close(CloseCode.GOING_AWAY, 'idle timeout')
+  }
+
+  get hub (): HubBroadcaster {
+    return this.host.hub
   }
 
   get manager (): ConnectionManager {
