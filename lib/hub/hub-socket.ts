@@ -151,12 +151,11 @@ export class HubSocket implements FlowSocket {
   }
 
   async end (joined: Joined, reason: LeaveReason): Promise<void> {
-    if (this.channels.get(joined.topic) === joined) this.channels.delete(joined.topic)
-    if (!this.channels.has(joined.topic)) {
-      await this.host.manager.leaveRoom(this.connection, this.host.roomOf(joined.topic)).catch((err: unknown) => {
-        this.log.error({ err, topic: joined.topic }, 'backend failed to unsubscribe a channel')
-      })
-    }
+    // a topic's messages run one at a time, so the channel ended is always the topic's current one
+    this.channels.delete(joined.topic)
+    await this.host.manager.leaveRoom(this.connection, this.host.roomOf(joined.topic)).catch((err: unknown) => {
+      this.log.error({ err, topic: joined.topic }, 'backend failed to unsubscribe a channel')
+    })
     if (typeof joined.channel.onLeave !== 'function') return
     try {
       await joined.channel.onLeave(reason)
