@@ -37,6 +37,11 @@ t.test('hub declarations check their arguments', async (t) => {
   t.throws(() => hub.include({} as never), { code: 'FST_PACHINKO_OPTION_INVALID' })
   t.throws(() => hub.include(new WebSocketHub(), { prefix: 1 as never }), { code: 'FST_PACHINKO_OPTION_INVALID' })
   hub.include(new WebSocketHub())
+  const [a, b, c] = [new WebSocketHub(), new WebSocketHub(), new WebSocketHub()]
+  a.include(b)
+  b.include(c)
+  t.throws(() => c.include(a), { code: 'FST_PACHINKO_OPTION_INVALID', message: /cannot include itself/ })
+  await app.register(async (scoped) => { scoped.addWebSocketHub('/nested') }, { prefix: '/p' })
   for (const path of ['', 'socket', 1]) t.throws(() => app.addWebSocketHub(path as never), { code: 'FST_PACHINKO_OPTION_INVALID' })
   t.throws(() => app.addWebSocketHub('/a', { connect: 1 as never }), { code: 'FST_PACHINKO_OPTION_INVALID', message: /connect/ })
   t.throws(() => app.addWebSocketHub('/a', { beforeJoin: [1 as never] }), { code: 'FST_PACHINKO_OPTION_INVALID', message: /beforeJoin/ })
@@ -99,6 +104,11 @@ t.test('channel members: connection, request, app, ws, state, hub; pushes need o
 
     @handlesEvent('other')
     async other () { await this.hub.broadcast('members:2', 'note', {}) }
+
+    @handlesEvent('raw')
+    raw () { this.connection.send([null, null, this.topic, 'raw', { direct: true }]) }
+
+    override onLeave (reason: string) { throw new Error(`onLeave ${reason}`) }
   }
   const app = await build(t)
   app.addWebSocketHub('/socket').channel('members:{n}', Members)
@@ -110,6 +120,13 @@ t.test('channel members: connection, request, app, ws, state, hub; pushes need o
   t.same(err, { reason: 'internal' })
   await m.push('other')
   t.same(await other.expect('note'), {})
+  await m.push('raw')
+  t.same(await m.expect('raw'), { direct: true }, 'connection.send writes as it is')
+  await other.leave()
+  t.match(app.logs.find((l) => l.msg === 'onLeave failed'), { level: 50, err: { message: 'onLeave leave' } })
+  await s.close()
+  await app.ws.whenEmpty(1000)
+  t.match(app.logs.filter((l) => l.level === 50).at(-1), { msg: 'onLeave failed', err: { message: 'onLeave disconnect' } })
 })
 
 t.test('frames without a ref get no reply; V1 pushes; hooks of other events leave events alone', async (t) => {
@@ -145,6 +162,7 @@ t.test('codec and params edge cases', async (t) => {
   t.same(decodeText('{"topic":"t","event":"e","payload":{"constructor":{"prototype":{}}},"ref":"1"}', 1, 'remove'), { joinRef: null, ref: '1', topic: 't', event: 'e', payload: {} })
   t.match(decodeText('[null,"1","t","e",{"__proto__":{}}]', 2, 'ignore'), { topic: 't' })
   t.same(decodeText('[null,"1",7,"e",{}]', 2, 'error'), { reason: 'topic must be a non-empty string' })
+  t.same(decodeText('[{},"1",7,"e",{}]', 2, 'error'), { reason: 'join_ref must be a string, a number or null' })
   t.same(decodeText('[]', 1, 'error'), { reason: 'a frame must be a JSON object { topic, event, payload, ref }' })
   t.same(decodeBinaryHeader(Buffer.from([0, 0, 1, 0, 1, 0x31, 0x65])), { reason: 'binary payloads are not supported; send a JSON object' })
   t.same(decodeBinaryHeader(Buffer.from([0, 0, 1, 1, 9, 0x31, 0x74])), { reason: 'binary payloads are not supported; send a JSON object' })
@@ -192,9 +210,10 @@ t.test('a hub under a prefix; a socket closing while a join runs ends the channe
   await fast.leave()
   t.match(app.logs.find((l) => l.level === 50), { msg: 'backend failed to unsubscribe a channel', err: { message: 'redis down' } })
   const joining = s.join('slow').catch(() => 'closed')
-  await new Promise((resolve) => setImmediate(resolve))
+  const [server] = [...app.ws.local()]
+  // the hub saw the close (its listener came first) before the join may finish
+  server.socket.once('close', () => setImmediate(release))
   await s.close()
-  release()
   t.equal(await joining, 'closed')
   await app.ws.whenEmpty(1000)
   t.same(left, ['disconnect'])

@@ -93,6 +93,7 @@ t.test('beforeMessage/afterMessage hooks run around events: plugin, hub and chan
         if (message.payload.drop === true) ctx.drop()
         if (message.payload.swap === true) ctx.message = { event: 'echo', payload: { swapped: true } }
         if (message.payload.junk === true) ctx.message = 'junk' as never
+        if (message.payload.odd === true) ctx.message = { event: 1, payload: 'x' }
       }
     }
   }).channel('h:*', Hooked)
@@ -102,6 +103,7 @@ t.test('beforeMessage/afterMessage hooks run around events: plugin, hub and chan
   t.same(order, ['plugin:echo', 'hub', 'channel', 'after:ok'])
   t.same(await ch.push('echo', { swap: true }), { swapped: true })
   t.same(await ch.push('echo', { junk: true }), { junk: true }, 'a replacement that is not a message leaves the original')
+  t.same(await ch.push('echo', { odd: true }), { odd: true }, 'so do fields that are not an event and a payload')
   t.same(await refusal(ch.push('fail')), { reason: 'nope', code: 'NOPE' })
   t.equal(order.at(-1), 'after:nope')
   const dropped = ch.push('echo', { drop: true }).catch((err: Error) => err.message)

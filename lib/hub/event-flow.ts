@@ -83,7 +83,7 @@ async function withHooks (socket: FlowSocket, joined: Joined, message: HubMessag
 
 /** The message a beforeMessage hook left: its `event` and `payload`, or the original's where it did not set them. */
 function replaced (message: HubMessage, current: Record<string, unknown> | undefined): HubMessage {
-  if (current === undefined || current === null || typeof current !== 'object') return message
+  if (current === null || typeof current !== 'object') return message
   const event = typeof current.event === 'string' ? current.event : message.event
   const payload = current.payload !== null && typeof current.payload === 'object' ? current.payload as Record<string, unknown> : message.payload
   return { ...message, event, payload }

@@ -91,10 +91,9 @@ export class WebSocketHub {
     return this.router.find(topic)
   }
 
-  /** Binds this hub to the server that serves it, handing it every declaration so far. */
+  /** Binds this (new) hub to the server that serves it. */
   [kServe] (server: HubServer): void {
     this[kHubRuntime] = server
-    for (const declaration of this.declarations) server.declare(declaration)
   }
 
   private add (declaration: ChannelDeclaration): void {
