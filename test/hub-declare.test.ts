@@ -108,6 +108,15 @@ t.test('channel members: connection, request, app, ws, state, hub; pushes need o
     @handlesEvent('raw')
     raw () { this.connection.send([null, null, this.topic, 'raw', { direct: true }]) }
 
+    @handlesEvent('kick-twice')
+    async kickTwice () {
+      await this.leave()
+      await this.leave()
+    }
+
+    @handlesEvent('fn')
+    fn () { return () => 1 }
+
     override onLeave (reason: string) { throw new Error(`onLeave ${reason}`) }
   }
   const app = await build(t)
@@ -122,9 +131,14 @@ t.test('channel members: connection, request, app, ws, state, hub; pushes need o
   t.same(await other.expect('note'), {})
   await m.push('raw')
   t.same(await m.expect('raw'), { direct: true }, 'connection.send writes as it is')
+  t.same(await m.push('fn'), {}, 'a value with no JSON form replies {}')
+  const third = await s.join('members:3')
+  void third.push('kick-twice').catch(() => {})
+  await third.closed
   await other.leave()
-  t.match(app.logs.find((l) => l.msg === 'onLeave failed'), { level: 50, err: { message: 'onLeave leave' } })
+  t.ok(app.logs.some((l) => l.level === 50 && l.msg === 'onLeave failed' && (l.err as Error).message === 'onLeave leave'))
   await s.close()
+  await t.rejects(m.push('look'), /already closed/)
   await app.ws.whenEmpty(1000)
   t.match(app.logs.filter((l) => l.level === 50).at(-1), { msg: 'onLeave failed', err: { message: 'onLeave disconnect' } })
 })
@@ -135,7 +149,13 @@ t.test('frames without a ref get no reply; V1 pushes; hooks of other events leav
     @handlesEvent('fail') fail () { throw new ClientError('NO', 'no') }
   }
   const app = await build(t, { hooks: { beforeConnect: () => {} } })
-  app.addWebSocketHub('/socket', { connect: () => true }).channel('e', Echo)
+  const userHooks: string[] = []
+  app.addWebSocketHub('/socket', {
+    connect: () => true,
+    beforeJoin: () => { userHooks.push('join') },
+    preValidation: async () => { userHooks.push('preValidation') }
+  }).channel('e', Echo)
+  app.addWebSocketHub('/other', { preValidation: [async () => { userHooks.push('array') }] }).channel('e', Echo)
   const url = await listen(app)
   const v1 = await rawClient(t, url, 'vsn=1.0.0')
   v1.send({ topic: 'e', event: 'phx_join', ref: 'j' })
@@ -145,7 +165,12 @@ t.test('frames without a ref get no reply; V1 pushes; hooks of other events leav
   v1.send({ topic: 'e', event: 'e'.repeat(200), ref: 'long' })
   t.match((await v1.reply('long')).payload.response.reason, /^no handler for "e{100}\.\.\."$/)
   t.equal(v1.frames.length, 0, 'no replies to pushes without a ref')
-  const bare = await rawClient(t, url, '')
+  t.equal(userHooks.filter((h) => h === 'preValidation').length, 1, 'the route\'s own Fastify hooks ran on the upgrade')
+  const other = await rawClient(t, url.replace('/socket', '/other'), 'token=x')
+  other.send({ topic: 'e', event: 'phx_join', ref: 'o' })
+  t.equal((await other.reply('o')).payload.status, 'ok', 'a query without vsn is V1')
+  t.ok(userHooks.includes('array'))
+  const bare = await rawClient(t, url, null)
   bare.send({ topic: 'e', event: 'phx_join', ref: 1, join_ref: 1 })
   t.equal((await bare.reply(1)).payload.status, 'ok')
   // app.ws frames that look like arrays are still not hub frames: a V1 socket drops what it cannot re-encode

@@ -130,14 +130,25 @@ t.test('beforeJoin hooks may refuse a join (credentials re-checked at join)', as
 t.test('join steps run before the ok reply: they may push first and add to the response', async (t) => {
   class Open extends Channel {}
   const app = await build(t)
-  joinStepsOf.set(app.ws, [({ channel, response }) => { channel.push('before_reply', { n: 1 }); response.extra = true }])
-  app.addWebSocketHub('/socket').channel('open', Open)
+  joinStepsOf.set(app.ws, [({ channel, response }) => {
+    if (channel.topic === 'boom') throw new Error('step failed')
+    channel.push('before_reply', { n: 1 })
+    response.extra = true
+  }])
+  class Unbuildable {}
+  app.ws.container.register(Unbuildable, () => { throw new Error('cannot build') }, { scope: 'connection' })
+  @injectable()
+  class NeedsUnbuildable extends Channel { constructor (readonly dep: Unbuildable) { super() } }
+  app.addWebSocketHub('/socket').channel('open', Open).channel('boom', Open).channel('unbuildable', NeedsUnbuildable)
   const s = await connectHub(app, '/socket', { t })
   const open = await s.join('open')
   t.same(open.response, { extra: true })
   t.same(await open.expect('before_reply'), { n: 1 })
   const frames = s.trace.filter((e) => e.direction === 'in').map((e) => (e.data as unknown[])[3])
   t.same(frames, ['before_reply', 'phx_reply'])
+  t.same(await refusal(s.join('boom')), { reason: 'internal' })
+  t.same(await refusal(s.join('unbuildable')), { reason: 'internal' })
+  t.equal(app.ws.get([...app.ws.local()][0].id)?.rooms.size, 1, 'a join that failed after subscribing unsubscribed again')
 })
 
 t.test('app.close() ends every channel with onLeave("disconnect"), closes with 1001 and counts in app.ws metrics', async (t) => {

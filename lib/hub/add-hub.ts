@@ -80,7 +80,7 @@ export function addWebSocketHub (this: FastifyInstance, path: string, options: W
 
 function admissionHook (connect: HubConnect | undefined): preValidationAsyncHookHandler {
   return async function admitHubSocket (request: FastifyRequest, reply: FastifyReply) {
-    const url = request.raw.url ?? ''
+    const url = request.raw.url as string
     const at = url.indexOf('?')
     const version = versionOf(at === -1 ? undefined : new URLSearchParams(url.slice(at + 1)).get('vsn') ?? undefined)
     if (version === undefined) return await forbid(reply, 'unsupported protocol version (vsn): use 1.0.0 or 2.0.0')

@@ -76,7 +76,6 @@ export class HubSocket implements FlowSocket {
   private receive (data: Buffer, isBinary: boolean): void {
     this.lastSeen = Date.now()
     this.host.manager.metrics.messagesIn++
-    if (this.closed) return
     const message = isBinary ? decodeBinaryHeader(data) : decodeText(data.toString(), this.connection.version, this.host.protoAction)
     if ('reason' in message) return this.malformed(message)
     const { topic, event } = message

@@ -51,8 +51,8 @@ export async function next (channel: PhxChannel, event: string): Promise<any> {
 }
 
 /** A raw `ws` client on the hub, for frames the official client would never send. */
-export async function rawClient (t: Test, url: string, query = 'vsn=2.0.0'): Promise<RawClient> {
-  const ws = new WebSocket(`${url}/websocket?${query}`)
+export async function rawClient (t: Test, url: string, query: string | null = 'vsn=2.0.0'): Promise<RawClient> {
+  const ws = new WebSocket(query === null ? `${url}/websocket` : `${url}/websocket?${query}`)
   t.teardown(() => ws.terminate())
   const client = new RawClient(ws)
   await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject) })
