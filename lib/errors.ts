@@ -161,3 +161,15 @@ export const ERR_CHANGE_ROUTE_INVALID = createError<[string, string]>(
 export const ERR_CHANGE_FEED_DUPLICATE = createError<[string]>(
   'FST_PACHINKO_CHANGE_FEED_DUPLICATE',
   'A change feed is already registered in this scope or one it is nested in (at "%s"); register one feed per scope, in sibling scopes if you need several', 500)
+
+// channels hub
+export const ERR_HUB_PATTERN_INVALID = createError<[string, string]>(
+  'FST_PACHINKO_HUB_PATTERN_INVALID', 'Invalid topic pattern "%s": %s', 500, TypeError)
+export const ERR_HUB_NOT_CHANNEL = createError<[string, string]>(
+  'FST_PACHINKO_HUB_NOT_CHANNEL', 'hub.channel("%s"): %s is not a Channel subclass; extend Channel from fastify-pachinko', 500, TypeError)
+export const ERR_HUB_EVENT_INVALID = createError<[string, string]>(
+  'FST_PACHINKO_HUB_EVENT_INVALID', '%s: %s', 500, TypeError)
+export const ERR_HUB_NOT_SERIALIZABLE = createError<[string, { cause: unknown }?]>(
+  'FST_PACHINKO_HUB_NOT_SERIALIZABLE', 'A hub payload must be a JSON-serialisable object: %s', 500, TypeError)
+export const ERR_HUB_NOT_SERVED = createError<[]>(
+  'FST_PACHINKO_HUB_NOT_SERVED', 'This hub is not served on any path: declare it with app.addWebSocketHub(path) or include it in one that is', 500)

@@ -4,6 +4,8 @@ import type { AddWebSocketRoute } from './routing/add-route.js'
 import type { AddWebSocketWorker, AddWebSocketWorkers } from './workers/worker.js'
 import type { ChangeRouteConfig } from './change-feed/capture.js'
 import type { AdmissionRouteOptions } from './admission/admission-options.js'
+import type { WebSocketHubOptions } from './hub/add-hub.js'
+import type { WebSocketHub } from './hub/hub.js'
 
 /* Every decorator the plugin adds to Fastify's types, in one place, so the emitted declarations carry them. */
 
@@ -28,6 +30,11 @@ declare module 'fastify' {
     addWebSocketWorker: AddWebSocketWorker
     /** Adds every `@worker` method of `instance` as a worker bound to it. */
     addWebSocketWorkers: AddWebSocketWorkers
+    /**
+     * Serves a channels hub (the Phoenix channel protocol) at `path` and `path + '/websocket'`.
+     * @example const hub = app.addWebSocketHub('/socket', { connect: (params) => params.token !== 'bad' }); hub.channel('room:{id}', RoomChannel)
+     */
+    addWebSocketHub (path: string, options?: WebSocketHubOptions): WebSocketHub
   }
   interface FastifyContextConfig {
     /**

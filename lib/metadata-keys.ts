@@ -6,3 +6,5 @@ export const HANDLERS_KEY = 'pachinko:handlers'
 export const WORKERS_KEY = 'pachinko:workers'
 /** Constructor parameters injected by token (`@inject`). */
 export const INJECT_KEY = 'pachinko:inject'
+/** The channel event handlers a prototype binds itself (`@handlesEvent`). */
+export const EVENTS_KEY = 'pachinko:events'

@@ -13,6 +13,7 @@ import { PluginState } from './plugin-state.js'
 import { addContextHooks, addWebSocketHook } from './hooks/context-hooks.js'
 import { normalizeHooks } from './hooks/hook-chain.js'
 import { addWebSocketRoute } from './routing/add-route.js'
+import { addWebSocketHub } from './hub/add-hub.js'
 import { installWorkers } from './workers/install-workers.js'
 import { CloseCode } from './connection/close-codes.js'
 import { installProtocolChoice } from './protocol/subprotocols.js'
@@ -72,6 +73,7 @@ export const pachinkoPlugin: FastifyPluginAsync<PachinkoOptions> = async functio
   app.decorate(kState, state)
   app.decorate('addWebSocketRoute', addWebSocketRoute)
   app.decorate('addWebSocketHook', addWebSocketHook)
+  app.decorate('addWebSocketHub', addWebSocketHub)
   installWorkers(app, { stopTimeoutMs: options.workerStopTimeoutMs })
   if (opts.asyncapi !== undefined) serveAsyncApi(app, manager, opts.asyncapi)
 }

@@ -36,8 +36,6 @@ export const kRequests = Symbol('pachinko.requests')
 export const kWire = Symbol('pachinko.wire')
 /** The subprotocol chosen for an upgrade before ws completes it (raw request). */
 export const kProtocol = Symbol('pachinko.protocol')
-/** Joins a room the plugin itself manages, without asking `authorizeJoin` (ConnectionManager). */
-export const kJoin = Symbol('pachinko.join')
 /** The body an HTTP route of a change feed sent, kept from its last onSend hook until onResponse (FastifyRequest). */
 export const kChangeBody = Symbol('pachinko.changeBody')
 /** The session a socket's shared listeners run (Session). */
@@ -50,3 +48,13 @@ export const kRefresher = Symbol('pachinko.refresher')
 export const kAdmission = Symbol('pachinko.admission')
 /** Where revocations are kept: the backend's store, or this node's (ConnectionManager). */
 export const kRevocations = Symbol('pachinko.revocations')
+/** A channel's context: its topic, join ref, socket and hub (Channel). */
+export const kChannel = Symbol('pachinko.channel')
+/** Writes a hub frame the hub encoded itself, past the broadcast filter (HubConnection). */
+export const kWriteOwn = Symbol('pachinko.writeOwn')
+/** What the hub's `connect` returned for an upgrade request: the socket's assigns (raw request). */
+export const kHubAssigns = Symbol('pachinko.hubAssigns')
+/** Joins a room without the `authorizeJoin` check: hub subscriptions (ConnectionManager). */
+export const kSubscribe = Symbol('pachinko.subscribe')
+/** The hub's run-time half, once it is served on a path (WebSocketHub). */
+export const kHubRuntime = Symbol('pachinko.hubRuntime')

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { Connection } from '../connection/connection.js'
 import { CloseCode } from '../connection/close-codes.js'
 import { WebSocketResource } from '../resources/resource.js'
-import { kJoin, kWrite } from '../symbols.js'
+import { kSubscribe, kWrite } from '../symbols.js'
 import { ALL_TOPIC, feedRoom, type ChangeEvent } from './event.js'
 import type { ChangeFilter, FeedSettings } from './options.js'
 
@@ -24,7 +24,7 @@ export class ChangeFeedSubscriber extends WebSocketResource {
     if (this.feed.filter !== undefined) filterWrites(this.connection, this.request, this.feed.filter, this.log)
     const manager = this.ws
     try {
-      await Promise.all(topics.map(async (topic) => await manager[kJoin](this.connection, feedRoom(topic))))
+      await Promise.all(topics.map(async (topic) => await manager[kSubscribe](this.connection, feedRoom(topic))))
     } catch (err) {
       // the backend's failure, not the client's: 1013 tells it to come back later
       this.log.warn({ err }, 'change feed: subscribing failed; closing with 1013')

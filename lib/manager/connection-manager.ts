@@ -7,7 +7,7 @@ import { ContractRegistry } from '../contract/registry.js'
 import { Container } from '../resources/container.js'
 import { RouteNames } from '../routing/route-names.js'
 import { checkName, delivery, encode, type SendOptions } from './send-options.js'
-import { kAdd, kBackend, kJoin, kLabels, kRemove, kRevocations, kRooms, kRouteNames, kSettings, kUser } from '../symbols.js'
+import { kAdd, kBackend, kLabels, kRemove, kRevocations, kRooms, kRouteNames, kSettings, kSubscribe, kUser } from '../symbols.js'
 import { ManagerHistory, type HistoryOptions, type JoinOptions, type Recovery } from './history-ops.js'
 import { changeEvent, type ChangeInput } from '../change-feed/event.js'
 import { publishEvent } from '../change-feed/publish.js'
@@ -105,8 +105,8 @@ export class ConnectionManager {
     checkName('room', room)
     const limits = options === undefined ? undefined : this.history.check(room)
     if (this.authorizeJoin !== undefined && await this.authorizeJoin(handle, room) !== true) throw new ERR_JOIN_REFUSED(room)
-    if (limits === undefined) return await this[kJoin](handle, room)
-    return await this.history.recover(handle, room, limits, options as JoinOptions, async () => await this[kJoin](handle, room))
+    if (limits === undefined) return await this[kSubscribe](handle, room)
+    return await this.history.recover(handle, room, limits, options as JoinOptions, async () => await this[kSubscribe](handle, room))
   }
 
   /** Makes a room (or every room with a prefix: `'chat:*'`) keep its last `size` broadcasts for `ttlMs`, stamped with `offset` and `epoch`; on every node. */
@@ -114,8 +114,8 @@ export class ConnectionManager {
     this.history.keep(rooms, options)
   }
 
-  /** Joins a room without `authorizeJoin`: for rooms the plugin manages itself (the change feed's), which have their own authorization. */
-  async [kJoin] (handle: Connection, room: string): Promise<void> {
+  /** Joins a room without `authorizeJoin`: for rooms the plugin manages itself (hub topics, the change feed's), which have their own authorization. */
+  async [kSubscribe] (handle: Connection, room: string): Promise<void> {
     if (!this.registry.has(handle.id)) return
     const rooms = handle[kRooms] ??= new Set()
     if (rooms.has(room)) return
