@@ -116,3 +116,10 @@ export const ERR_HUB_NOT_SERIALIZABLE = createError<[string, { cause: unknown }?
   'FST_PACHINKO_HUB_NOT_SERIALIZABLE', 'A hub payload must be a JSON-serialisable object: %s', 500, TypeError)
 export const ERR_HUB_NOT_SERVED = createError<[]>(
   'FST_PACHINKO_HUB_NOT_SERVED', 'This hub is not served on any path: declare it with app.addWebSocketHub(path) or include it in one that is', 500)
+// room history and recovery
+export const ERR_HISTORY_UNSUPPORTED = createError<[string]>(
+  'FST_PACHINKO_HISTORY_UNSUPPORTED',
+  'The %s backend keeps no room history; use the memory or Redis backend, or give your backend a `history` (see docs/history.md)', 500)
+export const ERR_HISTORY_NOT_KEPT = createError<[string]>(
+  'FST_PACHINKO_HISTORY_NOT_KEPT',
+  'Room "%s" keeps no history, so there is nothing to recover; declare it with app.ws.keepHistory(rooms, { size, ttlMs }) on every node', 500)

@@ -10,6 +10,7 @@ import type { OutgoingMode } from './contract/outgoing.js'
 import { DEFAULT_REPLY_FIELD } from './contract/wire.js'
 import type { AsyncApiServeOptions } from './contract/asyncapi/serve.js'
 import { deflateOptions, type CompressionOptions, type DeflateSettings } from './protocol/compression.js'
+import { resolveRateLimit, type RateLimitOptions, type RateLimits } from './rate-limit/options.js'
 
 /** Options of `app.register(pachinko, options)`. */
 export interface PachinkoOptions {
@@ -108,6 +109,13 @@ export interface PachinkoOptions {
    * @default false (it costs CPU per message and memory per connection: see docs/contract.md)
    */
   compression?: boolean | CompressionOptions
+  /**
+   * Per-connection message rate limit of every route (a route's own `rateLimit` wins):
+   * over it a message gets a `RATE_LIMITED` error frame and is not dispatched. See docs/rate-limits.md.
+   * @default none
+   * @example rateLimit: { messages: 100, perMs: 1000, burst: 200 }
+   */
+  rateLimit?: RateLimitOptions
 }
 
 /** Options after defaults and validation. */
@@ -126,6 +134,7 @@ export interface ResolvedOptions {
   validateOutgoing: OutgoingMode
   requestTimeoutMs: number
   compression: DeflateSettings | false
+  rateLimit: RateLimits | undefined
 }
 
 const MiB = 1024 * 1024
@@ -147,6 +156,7 @@ export function resolveOptions (options: PachinkoOptions): ResolvedOptions {
     validateOutgoing: outgoingMode(options.validateOutgoing),
     requestTimeoutMs: positiveInteger('requestTimeoutMs', options.requestTimeoutMs, 10000),
     compression: deflateOptions(options.compression),
+    rateLimit: resolveRateLimit(options.rateLimit),
     closeBatch: options.closeBatch === undefined
       ? undefined
       : { size: positiveInteger('closeBatch.size', options.closeBatch.size ?? 'missing', 0), intervalMs: positiveInteger('closeBatch.intervalMs', options.closeBatch.intervalMs ?? 'missing', 0) }

@@ -126,5 +126,5 @@ async function closeConnections (manager: ConnectionManager, options: ResolvedOp
 }
 
 function newMetrics (): Metrics {
-  return { connectionsOpened: 0, connectionsClosed: 0, messagesIn: 0, messagesOut: 0, messagesDropped: 0, slowConsumersClosed: 0 }
+  return { connectionsOpened: 0, connectionsClosed: 0, messagesIn: 0, messagesOut: 0, messagesDropped: 0, slowConsumersClosed: 0, messagesLimited: 0, rateLimitCloses: 0 }
 }

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Connection } from '../connection/connection.js'
+import type { BackendHistory } from '../history/room-history.js'
 
 /** Whom a published frame is for. */
 export type Target =
@@ -13,6 +14,8 @@ export interface DeliveryOptions {
   readonly exclude?: ReadonlySet<string>
   /** With the `'wait'` policy: how long one recipient may take to drain. */
   readonly timeoutMs?: number
+  /** For a room that keeps history: the frame's offset (set by the backend's history, read by its recoveries). */
+  readonly offset?: number
 }
 
 /** A connection as the cluster knows it: local handle or reference to one on another node. */
@@ -131,4 +134,9 @@ export interface Backend {
   count (): Promise<number>
   /** Every matching connection on every node. */
   connections (filter: ConnectionFilter): AsyncIterable<ConnectionRef>
+  /**
+   * Optional: bounded room history and recovery (`app.ws.keepHistory`). Without
+   * it, asking for history throws `FST_PACHINKO_HISTORY_UNSUPPORTED`.
+   */
+  readonly history?: BackendHistory | undefined
 }

@@ -1,3 +1,5 @@
+import type { HistoryStore } from '../history/history-store.js'
+
 /** What a node publishes about one of its connections. */
 export interface ConnectionRecord {
   /** The user it is identified as. */
@@ -72,4 +74,10 @@ export interface ClusterTransport {
   /** Every room of a node whose name starts with `prefix`. */
   rooms (node: string, prefix: string): AsyncIterable<string>
   connections (node: string): AsyncIterable<[id: string, record: ConnectionRecord]>
+  /**
+   * Optional: where room history lives, shared by every node (Redis Streams for
+   * Redis). Its `append` publishes the stamped frame on the relay's channel in
+   * the same step. Without it the backend keeps no history.
+   */
+  readonly history?: HistoryStore
 }

@@ -8,8 +8,10 @@ import { clusterTiming, type ClusterOptions } from './cluster-options.js'
 import { NodePresence } from './cluster-presence.js'
 import { ClusterRequests } from './cluster-requests.js'
 import type { ClusterTransport, ConnectionRecord } from './cluster-transport.js'
+import { matches, record, sum } from './cluster-records.js'
 import { seal, unseal, type EnvelopeHeader } from './envelope.js'
 import { MemoryBackend } from './memory.js'
+import type { HistoryStore, Relay } from '../history/history-store.js'
 
 export type { ClusterOptions } from './cluster-options.js'
 
@@ -112,10 +114,8 @@ export class ClusterBackend extends MemoryBackend {
   }
 
   override async publish (target: Target, frame: Buffer, options: DeliveryOptions): Promise<void> {
-    const header: EnvelopeHeader = { n: this.context.nodeId }
-    if (options.exclude !== undefined && options.exclude.size > 0) header.x = [...options.exclude]
     const channel = target.kind === 'room' ? room(target.room) : target.kind === 'user' ? user(target.user) : ALL
-    const remote = this.remote(this.transport.publish(channel, seal(header, frame))).then(() => {})
+    const remote = this.remote(this.transport.publish(channel, seal(this.broadcastHeader(options), frame))).then(() => {})
     await settleAll([this.deliverLocally(target, frame, options), remote])
   }
 
@@ -190,6 +190,20 @@ export class ClusterBackend extends MemoryBackend {
     }
   }
 
+  protected override historyStore (): HistoryStore | undefined {
+    return this.transport.history
+  }
+
+  protected override relay (name: string, options: DeliveryOptions): Relay {
+    return { channel: room(name), header: JSON.stringify(this.broadcastHeader(options)).slice(0, -1) }
+  }
+
+  private broadcastHeader (options: DeliveryOptions): EnvelopeHeader {
+    const header: EnvelopeHeader = { n: this.context.nodeId }
+    if (options.exclude !== undefined && options.exclude.size > 0) header.x = [...options.exclude]
+    return header
+  }
+
   protected override async roomOpened (name: string): Promise<void> {
     await this.subscribeTo(room(name))
   }
@@ -245,7 +259,7 @@ export class ClusterBackend extends MemoryBackend {
     const exclude = header.x === undefined ? undefined : new Set(header.x)
     let delivered: Promise<void> | undefined
     if (channel.startsWith('room:')) {
-      delivered = this.deliverLocally({ kind: 'room', room: channel.slice(5) }, frame, { exclude })
+      delivered = this.deliverLocally({ kind: 'room', room: channel.slice(5) }, frame, { exclude, offset: header.o })
     } else if (channel.startsWith('user:')) {
       if (header.op === 'close') this.disconnectLocalUser(channel.slice(5), ...this.closeOf(header))
       else delivered = this.deliverLocally({ kind: 'user', user: channel.slice(5) }, frame, { exclude })
@@ -276,22 +290,4 @@ export class ClusterBackend extends MemoryBackend {
     this.context.log.warn({ code: header.c, from: header.n }, 'a node asked to close with an invalid close code; closing with 1011 instead')
     return [CloseCode.INTERNAL_ERROR, reason]
   }
-}
-
-/** What this node publishes about a connection. */
-function record (connection: Connection): ConnectionRecord {
-  return { u: connection.user ?? null, l: [...connection.labels], r: [...connection.rooms] }
-}
-
-function matches (rec: ConnectionRecord, filter: ConnectionFilter): boolean {
-  if (filter.room !== undefined && !rec.r.includes(filter.room)) return false
-  if (filter.user !== undefined && rec.u !== filter.user) return false
-  if (filter.label !== undefined && !rec.l.includes(filter.label)) return false
-  return true
-}
-
-function sum (values: number[]): number {
-  let total = 0
-  for (const value of values) total += value
-  return total
 }

@@ -23,6 +23,8 @@ export interface EnvelopeHeader {
   t?: number
   /** A failed answer: the error code it failed with. */
   e?: string
+  /** A room broadcast with history: its offset (added by the history store as it publishes). */
+  o?: number
 }
 
 const NEWLINE = 0x0a

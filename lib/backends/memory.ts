@@ -1,6 +1,10 @@
 import type { Connection } from '../connection/connection.js'
 import { ERR_CONNECTION_NOT_FOUND } from '../errors.js'
 import type { Backend, BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions, Target } from './backend.js'
+import type { HistoryStore, Relay } from '../history/history-store.js'
+import { MemoryHistory } from '../history/memory-history.js'
+import { Recoveries } from '../history/recoveries.js'
+import { RoomHistory } from '../history/room-history.js'
 
 /**
  * The in-process backend (the default), and the local half every clustered
@@ -13,6 +17,9 @@ export class MemoryBackend implements Backend {
   protected context!: BackendContext
   protected readonly rooms = new Map<string, Set<Connection>>()
   protected readonly users = new Map<string, Set<Connection>>()
+  /** Made on first use of `history`: until then rooms pay nothing for it. */
+  private roomHistory: RoomHistory<Connection> | undefined
+  private recoveries: Recoveries | undefined
 
   async start (context: BackendContext): Promise<void> {
     this.context = context
@@ -87,8 +94,38 @@ export class MemoryBackend implements Backend {
     for (const connection of this.localMatches(filter)) yield this.context.refOf(connection)
   }
 
+  /** Bounded room history over this backend's history store (a ring buffer per room here), and recovery. */
+  get history (): RoomHistory<Connection> | undefined {
+    if (this.roomHistory !== undefined) return this.roomHistory
+    const store = this.historyStore()
+    if (store === undefined) return undefined
+    const recoveries = this.recoveries = new Recoveries()
+    this.roomHistory = new RoomHistory<Connection>({
+      store,
+      recoveries,
+      deliverToRoom: (room, frame, options) => this.deliverLocally({ kind: 'room', room }, frame, options),
+      write: (connection, frame) => {
+        this.context.deliver([connection], frame, {})?.catch((err: unknown) => this.context.log.debug({ err }, 'replay to a slow consumer failed'))
+      },
+      relay: (room, options) => this.relay(room, options)
+    })
+    return this.roomHistory
+  }
+
+  /** Where room history is kept; undefined when this backend keeps none. */
+  protected historyStore (): HistoryStore | undefined {
+    return new MemoryHistory()
+  }
+
+  /** How an appended history frame reaches the other nodes; a single process has none. */
+  protected relay (room: string, options: DeliveryOptions): Relay | undefined {
+    return undefined
+  }
+
   /** Delivers to this node's matching connections. */
   protected deliverLocally (target: Target, frame: Buffer, options: DeliveryOptions): Promise<void> | undefined {
+    // only while some connection recovers a room: its live broadcasts wait for the replay
+    if (this.recoveries !== undefined && this.recoveries.size > 0 && target.kind === 'room') options = this.recoveries.intercept(target.room, frame, options)
     const recipients = target.kind === 'room'
       ? this.rooms.get(target.room)
       : target.kind === 'user' ? this.users.get(target.user) : this.context.local.values()

@@ -19,6 +19,10 @@ export interface Metrics {
   messagesOut: number
   messagesDropped: number
   slowConsumersClosed: number
+  /** Messages refused by a rate limit (not dispatched). */
+  messagesLimited: number
+  /** Connections closed with 1008 for going on over their rate limit. */
+  rateLimitCloses: number
 }
 
 /** Settings every connection of a manager shares (one object, not one per connection). */

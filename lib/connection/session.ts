@@ -11,6 +11,8 @@ import { ClientError, errorFrame } from '../messages/wire-errors.js'
 import { CloseCode } from './close-codes.js'
 import { takeAnswer } from '../contract/requests.js'
 import { kRequests } from '../symbols.js'
+import type { RateLimit, TokenBucket } from '../rate-limit/token-bucket.js'
+import { refuseOverLimit } from './rate-limited.js'
 
 /*
  * One connection's life: open → onConnect (frames wait) → messages, one at a
@@ -43,6 +45,8 @@ export interface ConnectOutcome {
 export interface SessionHost {
   readonly frames: FrameConfig
   readonly metrics: Metrics
+  /** The route's message rate limit, if it has one. */
+  readonly rateLimit?: RateLimit | undefined
   createResources (context: SessionContext): WebSocketResource[] | Promise<WebSocketResource[]>
   tableFor (resource: WebSocketResource): DispatchTable
   connect (resources: WebSocketResource[], context: SessionContext): ConnectOutcome | Promise<ConnectOutcome>
@@ -73,12 +77,14 @@ export class Session {
   private queuedBytes = 0
   private paused = false
   private closed: { code: number, reason: string } | undefined
+  private readonly bucket: TokenBucket | undefined
 
   constructor (
     private readonly route: SessionHost,
     private readonly context: SessionContext,
     private readonly socket: WebSocket
   ) {
+    this.bucket = route.rateLimit?.bucket(Date.now())
     socket.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary))
     socket.on('close', (code: number, reason: Buffer) => this.onClose(code, reason.toString()))
     socket.on('error', (err: Error & { code?: string }) => this.onSocketError(err))
@@ -136,6 +142,7 @@ export class Session {
     this.route.metrics.messagesIn++
     // answers to server requests go ahead of the queue: the handler awaiting one may be what holds the queue
     if (this.connection[kRequests] !== undefined && takeAnswer(this.connection, data, isBinary)) return
+    if (this.bucket !== undefined && !this.admit(data, isBinary)) return
     if (this.phase === OPEN && this.queue === undefined && this.inFlight < this.limit) {
       this.run(data, isBinary)
       return
@@ -148,6 +155,17 @@ export class Session {
       this.paused = true
       this.socket.pause()
     }
+  }
+
+  /** Takes a token for the frame; a frame without one is answered RATE_LIMITED (or the connection closed) and not dispatched. */
+  private admit (data: Buffer, isBinary: boolean): boolean {
+    const limit = this.route.rateLimit as RateLimit
+    const bucket = this.bucket as TokenBucket
+    const retryAfterMs = limit.take(bucket, Date.now())
+    if (retryAfterMs === 0) return true
+    const { route, context } = this
+    refuseOverLimit(this.connection, route.frames, data, isBinary, retryAfterMs, limit.exceeded(bucket), route.metrics, () => route.log(context))
+    return false
   }
 
   private run (data: Buffer, isBinary: boolean): void {

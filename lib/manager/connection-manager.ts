@@ -8,6 +8,7 @@ import { Container } from '../resources/container.js'
 import { RouteNames } from '../routing/route-names.js'
 import { checkName, delivery, encode, type SendOptions } from './send-options.js'
 import { kAdd, kBackend, kLabels, kRemove, kRooms, kRouteNames, kSettings, kSubscribe, kUser } from '../symbols.js'
+import { ManagerHistory, type HistoryOptions, type JoinOptions, type Recovery } from './history-ops.js'
 
 /** Decides whether a connection may join a room (the `authorizeJoin` plugin option). */
 export type JoinAuthorizer = (connection: Connection, room: string) => boolean | Promise<boolean>
@@ -39,6 +40,7 @@ export class ConnectionManager {
   private readonly registry: Map<string, Connection>
   private readonly emptyWaiters = new Set<() => void>()
   private readonly authorizeJoin: JoinAuthorizer | undefined
+  private readonly history: ManagerHistory
 
   /** @internal the plugin makes the one manager of an app */
   constructor (nodeId: string, backend: Backend, settings: ConnectionSettings, registry: Map<string, Connection>, authorizeJoin?: JoinAuthorizer) {
@@ -47,6 +49,7 @@ export class ConnectionManager {
     this[kBackend] = backend
     this[kSettings] = settings
     this.authorizeJoin = authorizeJoin
+    this.history = new ManagerHistory(backend)
   }
 
   /** Counters: connections opened/closed, messages in/out/dropped, slow consumers closed. */
@@ -87,12 +90,21 @@ export class ConnectionManager {
     return this[kBackend].connections({ room: checkName('room', room) })
   }
 
-  /** Joins a room (a no-op for a connection already closed); with `authorizeJoin`, a refused join rejects with `FST_PACHINKO_JOIN_REFUSED`. */
-  async joinRoom (connection: string | Connection, room: string): Promise<void> {
+  /** Joins a room (a no-op once closed; `authorizeJoin` may refuse: `FST_PACHINKO_JOIN_REFUSED`); with `{ since }`, also replays what it missed (docs/history.md). */
+  joinRoom (connection: string | Connection, room: string): Promise<void>
+  joinRoom (connection: string | Connection, room: string, options: JoinOptions): Promise<Recovery>
+  async joinRoom (connection: string | Connection, room: string, options?: JoinOptions): Promise<Recovery | void> {
     const handle = this.localHandle(connection)
     checkName('room', room)
+    const limits = options === undefined ? undefined : this.history.check(room)
     if (this.authorizeJoin !== undefined && await this.authorizeJoin(handle, room) !== true) throw new ERR_JOIN_REFUSED(room)
-    await this[kSubscribe](handle, room)
+    if (limits === undefined) return await this[kSubscribe](handle, room)
+    return await this.history.recover(handle, room, limits, options as JoinOptions, async () => await this[kSubscribe](handle, room))
+  }
+
+  /** Makes a room (or every room with a prefix: `'chat:*'`) keep its last `size` broadcasts for `ttlMs`, stamped with `offset` and `epoch`; on every node. */
+  keepHistory (rooms: string, options: HistoryOptions): void {
+    this.history.keep(rooms, options)
   }
 
   /** Joins a room without `authorizeJoin`: for the hub, whose joins are decided by its channels. */
@@ -175,9 +187,11 @@ export class ConnectionManager {
     await this[kBackend].publish({ kind: 'user', user: checkName('user', user) }, encode(message), delivery(options))
   }
 
-  /** Serialises once and delivers to every member of a room, on every node. */
+  /** Serialises once and delivers to every member of a room, on every node (in a room with history, stamped with its position and kept). */
   async broadcastToRoom (room: string, message: unknown, options: SendOptions = {}): Promise<void> {
-    await this[kBackend].publish({ kind: 'room', room: checkName('room', room) }, encode(message), delivery(options))
+    const limits = this.history.limitsOf(checkName('room', room))
+    if (limits === undefined) await this[kBackend].publish({ kind: 'room', room }, encode(message), delivery(options))
+    else await this.history.publish(room, message, limits, delivery(options))
   }
 
   /** Serialises once and delivers to every connection, on every node. */

@@ -18,7 +18,9 @@ export const WireErrorCode = {
   /** A binary frame sent to a resource that only speaks JSON text. */
   UNSUPPORTED_DATA: 'UNSUPPORTED_DATA',
   /** The handler failed; details are in the server log, not in the frame. */
-  INTERNAL: 'INTERNAL'
+  INTERNAL: 'INTERNAL',
+  /** The connection sent more than its rate limit allows; the frame says when to retry (`retryAfterMs`). */
+  RATE_LIMITED: 'RATE_LIMITED'
 } as const
 
 /** One of the library's own client error codes. */
@@ -36,6 +38,8 @@ export interface ErrorBody {
   message: string
   tag?: string
   issues?: ValidationIssue[]
+  /** For RATE_LIMITED: how long until the next message would be accepted. */
+  retryAfterMs?: number
 }
 
 /** Options of `new ClientError(code, message, options)`. */
@@ -72,6 +76,7 @@ export function errorFrame (discriminator: string, body: ErrorBody, replyField?:
   const error: ErrorBody = { code: body.code, message: body.message }
   if (body.tag !== undefined) error.tag = body.tag
   if (body.issues !== undefined) error.issues = body.issues
+  if (body.retryAfterMs !== undefined) error.retryAfterMs = body.retryAfterMs
   if (ref === undefined || replyField === undefined) return { [discriminator]: 'error', error }
   return { [discriminator]: 'error', [replyField]: ref, error }
 }

@@ -9,6 +9,7 @@ import { CloseCode } from '../connection/close-codes.js'
 import { ClientError, errorFrame, WireErrorCode, type ErrorBody, type ValidationIssue } from '../messages/wire-errors.js'
 import { checkOutgoing, type OutgoingMode } from '../contract/outgoing.js'
 import { refOf } from '../contract/wire.js'
+import type { JoinOptions, Recovery } from '../manager/history-ops.js'
 
 /** Why a frame reached `onUnhandled`. */
 export interface UnhandledFrame extends ErrorBody {
@@ -151,9 +152,16 @@ export class WebSocketResource<Params extends object = Record<string, string>, S
     this.connection.close(code, reason)
   }
 
-  /** Joins a room (left automatically on disconnect). */
-  async join (room: string): Promise<void> {
-    await this.ws.joinRoom(this.connection, room)
+  /**
+   * Joins a room (left automatically on disconnect). With `{ since }`, in a room that keeps
+   * history, this connection first gets what it missed since that position, in order.
+   * @example const { recovered, position } = await this.join(`chat:${this.params.room}`, { since })
+   */
+  join (room: string): Promise<void>
+  join (room: string, options: JoinOptions): Promise<Recovery>
+  async join (room: string, options?: JoinOptions): Promise<Recovery | void> {
+    if (options === undefined) return await this.ws.joinRoom(this.connection, room)
+    return await this.ws.joinRoom(this.connection, room, options)
   }
 
   async leave (room: string): Promise<void> {

@@ -12,6 +12,7 @@ import { RouteRuntime, type HookTier } from './route-runtime.js'
 import { joinPath, subroutesOf } from './subroutes.js'
 import { kRouteNames, kState } from '../symbols.js'
 import { checkSubprotocols, subprotocolHook } from '../protocol/subprotocols.js'
+import { resolveRateLimit, type RateLimitOptions, type RateLimits } from '../rate-limit/options.js'
 
 /** The Fastify route options an upgrade request goes through (hooks run before the upgrade). */
 export type UpgradeRouteOptions = Pick<RouteShorthandOptions,
@@ -52,6 +53,11 @@ export interface WebSocketRouteBaseOptions extends UpgradeRouteOptions {
    * @default none: any offer is accepted as ws does, the first one
    */
   subprotocols?: string[]
+  /**
+   * This route's per-connection message rate limit; `false` turns the plugin's off here. See docs/rate-limits.md.
+   * @default the plugin's `rateLimit` (none)
+   */
+  rateLimit?: RateLimitOptions | false
 }
 
 /** `args` is required exactly when the constructor or factory needs arguments. */
@@ -73,7 +79,7 @@ const HTTP_FORBIDDEN = 403
 /** Tokens the container does not hold but every connection provides. */
 const BUILT_INS = new Set<Token>([Connection])
 
-type RouteDeclaration = Omit<WebSocketRouteBaseOptions, 'name' | 'discriminator' | 'strict' | 'authorize' | 'hooks' | 'resourceFactory' | 'replyField' | 'subprotocols'>
+type RouteDeclaration = Omit<WebSocketRouteBaseOptions, 'name' | 'discriminator' | 'strict' | 'authorize' | 'hooks' | 'resourceFactory' | 'replyField' | 'subprotocols' | 'rateLimit'>
 
 /**
  * Binds a path to a resource: a GET route with `websocket: true` in the
@@ -89,7 +95,7 @@ export function addWebSocketRoute (
   const state = (this as unknown as { [kState]: PluginState })[kState]
   if (typeof path !== 'string' || path.length === 0) throw new ERR_OPTION_INVALID('path', 'must be a non-empty string')
   const isClass = isResourceClass(resource, path)
-  const { name, discriminator, strict, authorize, hooks, resourceFactory, replyField, subprotocols, args = [], ...fastifyOptions } = options
+  const { name, discriminator, strict, authorize, hooks, resourceFactory, replyField, subprotocols, rateLimit, args = [], ...fastifyOptions } = options
   if (!Array.isArray(args)) throw new ERR_OPTION_INVALID('args', 'must be an array of constructor arguments')
   if (discriminator !== undefined && (typeof discriminator !== 'string' || discriminator.length === 0)) {
     throw new ERR_OPTION_INVALID('discriminator', 'must be a non-empty string')
@@ -98,6 +104,7 @@ export function addWebSocketRoute (
   if (resourceFactory !== undefined && typeof resourceFactory !== 'function') throw new ERR_OPTION_INVALID('resourceFactory', 'must be a function')
   if (replyField !== undefined && (typeof replyField !== 'string' || replyField.length === 0)) throw new ERR_OPTION_INVALID('replyField', 'must be a non-empty string')
   const protocols = checkSubprotocols(subprotocols)
+  const limits = rateLimit === false ? undefined : rateLimit === undefined ? state.options.rateLimit : resolveRateLimit(rateLimit)
   const authorized = authorize === undefined
     ? fastifyOptions.preValidation
     : appendHook(fastifyOptions.preValidation, authorizeHook(authorize))
@@ -112,7 +119,8 @@ export function addWebSocketRoute (
     replyField: replyField ?? state.options.replyField,
     subprotocols: protocols,
     strict: strict ?? state.options.strict,
-    resourceFactory: resourceFactory ?? state.resourceFactory
+    resourceFactory: resourceFactory ?? state.resourceFactory,
+    rateLimit: limits
   }
   if (shared.replyField === shared.discriminator) throw new ERR_OPTION_INVALID('replyField', `cannot be the discriminator "${shared.discriminator}"`)
   declare(shared, [], path, joinPrefix(this.prefix, path), resource, isClass, args, name)
@@ -129,6 +137,7 @@ interface Shared {
   subprotocols: string[] | undefined
   strict: boolean
   resourceFactory: ResourceFactoryOption | undefined
+  rateLimit: RateLimits | undefined
 }
 
 function declare (
@@ -148,7 +157,8 @@ function declare (
     frames: { discriminator: shared.discriminator, protoAction: state.options.onProtoPoisoning, replyField: shared.replyField },
     hooks: shared.routeHooks,
     contextHooks: () => contextHooks(instance),
-    resourceFactory: shared.resourceFactory
+    resourceFactory: shared.resourceFactory,
+    rateLimit: shared.rateLimit?.messages
   }, state.manager)
   if (name !== undefined) state.manager[kRouteNames].add(name, fullPath)
   const { discriminator, replyField, strict, subprotocols } = shared

@@ -9,6 +9,7 @@ import { dispatchTableOf, type DispatchTable } from '../messages/dispatch-table.
 import { buildChain, buildPlain, type Level, type ResourceClass, type ResourceFactoryOption } from '../resources/resource-builder.js'
 import { connectionLog, WebSocketResource } from '../resources/resource.js'
 import { kAdd, kRemove, kSettings, kUpgradeProbe, kWire } from '../symbols.js'
+import type { RateLimit } from '../rate-limit/token-bucket.js'
 import { Session, type ConnectOutcome, type SessionContext, type SessionHost } from '../connection/session.js'
 
 /** Hooks by event, as lists. */
@@ -26,6 +27,8 @@ export interface RouteSpec {
   /** The hooks of the plugin and the encapsulation context the route was declared in, read at first use. */
   readonly contextHooks: () => HookTier[]
   readonly resourceFactory: ResourceFactoryOption | undefined
+  /** The message rate limit of each connection, if any. */
+  readonly rateLimit?: RateLimit | undefined
 }
 
 /** What a route tells a test client that connected through `fastify-pachinko/testing`. */
@@ -44,6 +47,7 @@ const REFUSED: ConnectOutcome = Object.freeze({ accepted: false })
 export class RouteRuntime implements SessionHost {
   readonly frames: FrameConfig
   readonly metrics: Metrics
+  readonly rateLimit: RateLimit | undefined
   private readonly leafTable: DispatchTable | undefined
   /** One class, nothing to inject, no factory: resources are made synchronously. */
   private readonly plain: boolean
@@ -52,6 +56,7 @@ export class RouteRuntime implements SessionHost {
   constructor (readonly spec: RouteSpec, readonly manager: ConnectionManager) {
     this.frames = spec.frames
     this.metrics = manager.metrics
+    this.rateLimit = spec.rateLimit
     // reading the classes now is what makes a duplicate tag, a bad schema or bad hooks fail at declaration
     for (const level of spec.levels) if (level.isClass) hooksOf(level.resource)
     const leaf = spec.levels[spec.levels.length - 1]

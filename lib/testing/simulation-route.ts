@@ -70,7 +70,7 @@ export class SimulationRoute {
     if (typeof resource !== 'function' || !(resource.prototype instanceof WebSocketResource)) {
       throw new ERR_ROUTE_NOT_RESOURCE('simulate()', typeof resource === 'function' ? `class ${resource.name}` : typeof resource)
     }
-    const metrics = { connectionsOpened: 0, connectionsClosed: 0, messagesIn: 0, messagesOut: 0, messagesDropped: 0, slowConsumersClosed: 0 }
+    const metrics = { connectionsOpened: 0, connectionsClosed: 0, messagesIn: 0, messagesOut: 0, messagesDropped: 0, slowConsumersClosed: 0, messagesLimited: 0, rateLimitCloses: 0 }
     const settingsOf = { ...SETTINGS, metrics }
     const registry = new Map<string, Connection>()
     this.manager = new ConnectionManager(createNodeId(), this.backend, settingsOf, registry)
