@@ -123,3 +123,7 @@ export const ERR_HISTORY_UNSUPPORTED = createError<[string]>(
 export const ERR_HISTORY_NOT_KEPT = createError<[string]>(
   'FST_PACHINKO_HISTORY_NOT_KEPT',
   'Room "%s" keeps no history, so there is nothing to recover; declare it with app.ws.keepHistory(rooms, { size, ttlMs }) on every node', 500)
+
+// hub presence
+export const ERR_HUB_PRESENCE_OFF = createError<[string]>(
+  'FST_PACHINKO_HUB_PRESENCE_OFF', 'Topic "%s" has no presence: declare its channel with hub.channel(pattern, Channel, { presence: true })', 500)

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Connection } from '../connection/connection.js'
 import type { BackendHistory } from '../history/room-history.js'
+import type { PresenceStore } from './presence-store.js'
 
 /** Whom a published frame is for. */
 export type Target =
@@ -139,4 +140,6 @@ export interface Backend {
    * it, asking for history throws `FST_PACHINKO_HISTORY_UNSUPPORTED`.
    */
   readonly history?: BackendHistory | undefined
+  /** Optional: cluster-wide storage of the channels hub's presences. Without it, a hub's presence lists this node's presences only. */
+  readonly hubPresence?: PresenceStore | undefined
 }

@@ -1,5 +1,6 @@
 import { ClusterBackend, type ClusterOptions } from './cluster.js'
 import type { ClusterTransport, ConnectionRecord, NodeState, NodeStateUpdate } from './cluster-transport.js'
+import { BusPresence } from './bus-presence.js'
 
 /** One node's published state on the bus, with its expiry. */
 interface NodeEntry {
@@ -48,6 +49,7 @@ class BusState {
   readonly subscribers = new Map<string, Set<BusTransport>>()
   readonly nodes = new Map<string, NodeEntry>()
   readonly transports = new Set<BusTransport>()
+  readonly presence = new BusPresence(() => this.check())
   down = false
 
   attach (transport: BusTransport): void {
@@ -116,6 +118,10 @@ class BusTransport implements ClusterTransport {
   private statusHandler!: (status: 'up' | 'down', error?: Error) => void
 
   constructor (private readonly bus: BusState) {}
+
+  get presence (): BusPresence {
+    return this.bus.presence
+  }
 
   async connect (): Promise<void> {
     this.bus.check()

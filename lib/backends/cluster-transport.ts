@@ -1,4 +1,5 @@
 import type { HistoryStore } from '../history/history-store.js'
+import type { PresenceTransport } from './presence-store.js'
 
 /** What a node publishes about one of its connections. */
 export interface ConnectionRecord {
@@ -80,4 +81,6 @@ export interface ClusterTransport {
    * the same step. Without it the backend keeps no history.
    */
   readonly history?: HistoryStore
+  /** Optional: where each node's hub presences live (one record per node and topic, expiring like its state). Without it, presence is per node. */
+  readonly presence?: PresenceTransport
 }

@@ -11,6 +11,8 @@ import type { ClusterTransport, ConnectionRecord } from './cluster-transport.js'
 import { matches, record, sum } from './cluster-records.js'
 import { seal, unseal, type EnvelopeHeader } from './envelope.js'
 import { MemoryBackend } from './memory.js'
+import { clusterPresenceStore } from './cluster-presence-store.js'
+import type { PresenceStore } from './presence-store.js'
 import type { HistoryStore, Relay } from '../history/history-store.js'
 
 export type { ClusterOptions } from './cluster-options.js'
@@ -34,6 +36,8 @@ export class ClusterBackend extends MemoryBackend {
   private presence!: NodePresence
   private requests!: ClusterRequests
   private readonly subscribing = new Map<string, Promise<void>>()
+  /** Cluster-wide storage of the hub's presences, when the transport keeps it (set by start). */
+  hubPresence: PresenceStore | undefined
 
   constructor (private readonly transport: ClusterTransport, name: string, options: ClusterOptions = {}) {
     super()
@@ -55,6 +59,8 @@ export class ClusterBackend extends MemoryBackend {
       }),
       size: () => context.local.size
     })
+    const presence = this.transport.presence
+    if (presence !== undefined) this.hubPresence = clusterPresenceStore(presence, context.nodeId, this.heartbeatMs, this.ttlMs, async () => await this.others())
     this.transport.onMessage((channel, payload) => this.receive(channel, payload))
     this.transport.onStatus((status, error) => this.presence.statusChanged(status, error))
     try {

@@ -4,6 +4,7 @@ import { ERR_BACKEND_DEPENDENCY_MISSING, ERR_OPTION_INVALID } from '../errors.js
 import { ClusterBackend } from './cluster.js'
 import { describeValue, type ClusterOptions } from './cluster-options.js'
 import type { ClusterTransport, ConnectionRecord, NodeState, NodeStateUpdate } from './cluster-transport.js'
+import { RedisPresence } from './redis-presence.js'
 
 /**
  * An ioredis client (`new Redis(…)`), as far as `redisBackend({ client })` uses
@@ -120,8 +121,11 @@ class RedisTransport implements ClusterTransport {
   private lastError: Error | undefined
   private usable = false
 
+  readonly presence: RedisPresence
+
   constructor (private readonly options: TransportOptions) {
     this.prefix = options.prefix
+    this.presence = new RedisPresence(() => this.pub, options.prefix)
     this.description = options.url === undefined ? 'the Redis client passed in' : redact(options.url)
   }
 

@@ -7,6 +7,8 @@ import type { Token } from '../resources/container.js'
 import type { Channel } from './channel.js'
 import type { HubBroadcastOptions } from './channel-context.js'
 import type { EventTable } from './event-table.js'
+import type { ChannelContext } from './channel-context.js'
+import type { ChannelPresenceOptions, Presence } from './presence/presence-types.js'
 
 /** A channel class as `hub.channel` takes it. */
 export type ChannelClass<A extends unknown[] = never[]> = new (...args: A) => Channel<object, object, object>
@@ -18,6 +20,12 @@ export type ChannelClass<A extends unknown[] = never[]> = new (...args: A) => Ch
 export interface ChannelOptions<A extends readonly unknown[] = readonly unknown[]> {
   /** The constructor's leading arguments; the rest come from the DI container. */
   args?: A
+  /**
+   * Presence on these topics: every join gets `presence_state`, changes go out as
+   * batched `presence_diff`s, and `this.presence` / `hub.presence(topic)` track (docs/presence.md).
+   * @default false
+   */
+  presence?: boolean | ChannelPresenceOptions
 }
 
 /** One declared channel, fixed at declaration. */
@@ -73,4 +81,8 @@ export interface SocketHost {
   broadcast (topic: string, event: string, payload: object, options?: HubBroadcastOptions): Promise<void>
   /** The socket closed and every channel of it has left. */
   released (socket: object): void
+  /** A channel of a socket ended (before its `onLeave`). */
+  channelEnded (context: ChannelContext): void
+  /** `this.presence` of a channel; throws when its topic has no presence. */
+  presenceFor (context: ChannelContext): Presence
 }

@@ -9,7 +9,7 @@ import { delivery } from '../manager/send-options.js'
 import type { ProtoAction } from '../messages/json-frame.js'
 import { Connection } from '../connection/connection.js'
 import { parameterTokens } from '../resources/container.js'
-import { kAdd, kBackend, kHubAssigns, kRemove, kSettings } from '../symbols.js'
+import { kAdd, kBackend, kChannel, kHubAssigns, kRemove, kSettings } from '../symbols.js'
 import { Channel } from './channel.js'
 import type { HubBroadcastOptions } from './channel-context.js'
 import type { ChannelSpec, JoinHook, JoinStep, SocketHost } from './channel-spec.js'
@@ -19,6 +19,9 @@ import { HubConnection } from './hub-connection.js'
 import { HubSocket } from './hub-socket.js'
 import { findChannel, type ChannelDeclaration, type HubServer, type WebSocketHub } from './hub.js'
 import { IdleSweep } from './idle-sweep.js'
+import type { ChannelContext } from './channel-context.js'
+import { HubPresence } from './presence/hub-presence.js'
+import type { Presence } from './presence/presence-types.js'
 
 type HookTier = Partial<Record<HookEvent, WebSocketHook[]>>
 
@@ -56,6 +59,8 @@ export class HubRuntime implements SocketHost, HubServer {
   private readonly chains = new Map<ChannelSpec, HookChain | undefined>()
   private readonly sweep: IdleSweep
   private readonly roomPrefix: string
+  private readonly presenceSteps: readonly JoinStep[]
+  readonly presences: HubPresence
 
   constructor (
     readonly hub: WebSocketHub,
@@ -71,10 +76,31 @@ export class HubRuntime implements SocketHost, HubServer {
     // a NUL can start no room name a route would use by accident: hub topics never meet resource rooms
     this.roomPrefix = `\u0000hub\u0000${settings.path}\u0000`
     this.sweep = new IdleSweep(this.sockets, settings.idleTimeoutMs)
+    this.presences = new HubPresence({
+      log: instance.log,
+      find: (topic) => this.find(topic),
+      roomOf: (topic) => this.roomOf(topic),
+      store: () => manager[kBackend].hubPresence,
+      broadcast: async (topic, event, payload) => await this.broadcast(topic, event, payload)
+    })
+    this.presenceSteps = [({ channel, spec }) => this.presences.joined(channel[kChannel], spec)]
   }
 
   get joinSteps (): readonly JoinStep[] {
-    return joinStepsOf.get(this.manager) ?? []
+    const extensions = joinStepsOf.get(this.manager)
+    return extensions === undefined ? this.presenceSteps : [...extensions, ...this.presenceSteps]
+  }
+
+  channelEnded (context: ChannelContext): void {
+    this.presences.ended(context)
+  }
+
+  presenceFor (context: ChannelContext): Presence {
+    return this.presences.forChannel(context)
+  }
+
+  presence (topic: string): Presence {
+    return this.presences.forTopic(topic)
   }
 
   get log (): FastifyBaseLogger {
@@ -136,6 +162,7 @@ export class HubRuntime implements SocketHost, HubServer {
 
   stop (): void {
     this.sweep.stop()
+    this.presences.stop()
   }
 }
 

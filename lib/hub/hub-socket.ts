@@ -13,6 +13,7 @@ import type { HubConnection } from './hub-connection.js'
 import { join } from './join-flow.js'
 import { REASON } from './replies.js'
 import type { FlowSocket, Joined } from './socket-types.js'
+import type { Presence } from './presence/presence-types.js'
 import type { ConnectionManager } from '../manager/connection-manager.js'
 
 /** Work queued behind slow handlers beyond this pauses the socket, so a flood waits in TCP rather than in memory. */
@@ -148,6 +149,7 @@ export class HubSocket implements FlowSocket {
 
   async end (joined: Joined, reason: LeaveReason): Promise<void> {
     if (this.channels.get(joined.topic) === joined) this.channels.delete(joined.topic)
+    this.host.channelEnded(joined.context)
     if (!this.channels.has(joined.topic)) {
       await this.host.manager.leaveRoom(this.connection, this.host.roomOf(joined.topic)).catch((err: unknown) => {
         this.log.error({ err, topic: joined.topic }, 'backend failed to unsubscribe a channel')
@@ -169,7 +171,15 @@ export class HubSocket implements FlowSocket {
   }
 
   push (joinRef: HubRef, topic: string, event: string, payload: object): boolean {
-    return this.connection[kWriteOwn](encodeFrame(this.connection.version, joinRef, null, topic, event, payloadJson(payload)))
+    return this.pushJson(joinRef, topic, event, payloadJson(payload))
+  }
+
+  pushJson (joinRef: HubRef, topic: string, event: string, json: string): boolean {
+    return this.connection[kWriteOwn](encodeFrame(this.connection.version, joinRef, null, topic, event, json))
+  }
+
+  presenceFor (context: ChannelContext): Presence {
+    return this.host.presenceFor(context)
   }
 
   async broadcast (topic: string, event: string, payload: object, options?: HubBroadcastOptions): Promise<void> {
@@ -231,6 +241,7 @@ export class HubSocket implements FlowSocket {
     const joined = [...this.channels.values()]
     this.channels.clear()
     for (const channel of joined) {
+      this.host.channelEnded(channel.context)
       if (typeof channel.channel.onLeave !== 'function') continue
       try {
         await channel.channel.onLeave('disconnect')
