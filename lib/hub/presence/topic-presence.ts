@@ -19,6 +19,8 @@ export class TopicPresence {
   /** Entries to write to the store, and refs to remove from it. */
   written = new Map<string, PresenceEntry>()
   removed = new Set<string>()
+  /** Leaves the other nodes may have missed (an outage): announced again once the backend is back. */
+  readonly lost = new Map<string, PresenceEntry>()
   timer: NodeJS.Timeout | NodeJS.Immediate | undefined
   flushing = false
 
@@ -45,6 +47,6 @@ export class TopicPresence {
 
   /** Nothing tracked, shown or pending: the topic can be forgotten. */
   get idle (): boolean {
-    return this.entries.size === 0 && this.subscribers.size === 0 && !this.pending && this.timer === undefined && !this.flushing
+    return this.entries.size === 0 && this.subscribers.size === 0 && this.lost.size === 0 && !this.pending && this.timer === undefined && !this.flushing
   }
 }

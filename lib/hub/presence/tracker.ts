@@ -129,7 +129,11 @@ export class PresenceTracker {
   resync (rejoin: boolean): void {
     for (const presence of this.topics.values()) {
       for (const channel of presence.subscribers.keys()) presence.waiting.add(channel)
-      if (rejoin) for (const entry of presence.entries.values()) presence.joins.set(entry.ref, entry)
+      if (rejoin) {
+        for (const entry of presence.entries.values()) presence.joins.set(entry.ref, entry)
+        for (const entry of presence.lost.values()) presence.leaves.set(entry.ref, entry)
+        presence.lost.clear()
+      }
       this.schedule(presence)
     }
   }
@@ -170,7 +174,7 @@ export class PresenceTracker {
     try {
       if (store !== undefined && (written.size > 0 || removed.size > 0)) {
         await store.write(presence.room, [...written.values()].map((entry) => [entry.ref, entry.json]), [...removed]).catch((err: unknown) => {
-          this.stale = true
+          this.missed(presence, leaves)
           this.host.log.warn({ err, topic: presence.topic }, 'presence store write failed; this node\'s presences will be republished')
         })
       }
@@ -184,6 +188,7 @@ export class PresenceTracker {
       }
       if (joins.size > 0 || leaves.size > 0) {
         await this.host.broadcast(presence.topic, DIFF, { joins: group(joins.values()), leaves: group(leaves.values()) }).catch((err: unknown) => {
+          this.missed(presence, leaves)
           this.host.log.warn({ err, topic: presence.topic }, 'presence diff did not reach every node')
         })
       }
@@ -191,6 +196,12 @@ export class PresenceTracker {
       presence.flushing = false
       this.schedule(presence)
     }
+  }
+
+  /** Other nodes may not have seen these changes: what left is announced again, and everything republished, at the next check. */
+  private missed (presence: TopicPresence, leaves: ReadonlyMap<string, PresenceEntry>): void {
+    this.stale = true
+    for (const [ref, entry] of leaves) presence.lost.set(ref, entry)
   }
 
   private async readOthers (room: string): Promise<PresenceEntries[]> {
