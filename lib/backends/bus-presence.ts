@@ -24,12 +24,15 @@ export class BusPresence implements PresenceTransport {
     this.record(node, topic, ttlMs).entries = new Map(entries)
   }
 
-  async refresh (node: string, topics: readonly string[], ttlMs: number): Promise<void> {
+  async refresh (node: string, topics: readonly string[], ttlMs: number): Promise<boolean> {
     this.check()
+    let intact = true
     for (const topic of topics) {
       const record = this.live(node, topic)
-      if (record !== undefined) record.expiresAt = Date.now() + ttlMs
+      if (record === undefined) intact = false
+      else record.expiresAt = Date.now() + ttlMs
     }
+    return intact
   }
 
   async read (nodes: readonly string[], topic: string): Promise<PresenceEntries[]> {

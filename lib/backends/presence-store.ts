@@ -26,8 +26,8 @@ export interface PresenceStore {
   write (topic: string, set: PresenceEntries, removed: readonly string[]): Promise<void>
   /** Replaces this node's record of `topic` (after an outage, when it may be gone). */
   replace (topic: string, entries: PresenceEntries): Promise<void>
-  /** Keeps this node's records of `topics` from expiring. */
-  refresh (topics: readonly string[]): Promise<void>
+  /** Keeps this node's records of `topics` from expiring; false when one had expired already (then it is republished). */
+  refresh (topics: readonly string[]): Promise<boolean>
   /** The entries each of `nodes` holds in `topic`. */
   read (nodes: readonly string[], topic: string): Promise<PresenceEntries[]>
 }
@@ -36,6 +36,6 @@ export interface PresenceStore {
 export interface PresenceTransport {
   write (node: string, topic: string, set: PresenceEntries, removed: readonly string[], ttlMs: number): Promise<void>
   replace (node: string, topic: string, entries: PresenceEntries, ttlMs: number): Promise<void>
-  refresh (node: string, topics: readonly string[], ttlMs: number): Promise<void>
+  refresh (node: string, topics: readonly string[], ttlMs: number): Promise<boolean>
   read (nodes: readonly string[], topic: string): Promise<PresenceEntries[]>
 }

@@ -26,10 +26,12 @@ export class RedisPresence implements PresenceTransport {
     await batch.exec()
   }
 
-  async refresh (node: string, topics: readonly string[], ttlMs: number): Promise<void> {
+  async refresh (node: string, topics: readonly string[], ttlMs: number): Promise<boolean> {
     const batch = this.client().pipeline()
     for (const topic of topics) batch.pexpire(this.key(node, topic), ttlMs)
-    await batch.exec()
+    const results = await batch.exec() as Array<[Error | null, unknown]>
+    // PEXPIRE answers 0 for a key that is gone
+    return results.every(([err, found]) => err === null && found === 1)
   }
 
   async read (nodes: readonly string[], topic: string): Promise<PresenceEntries[]> {

@@ -13,6 +13,10 @@ import type { PresenceTracker } from './tracker.js'
 export class ClusterCheck {
   private timer: NodeJS.Timeout | undefined
   private known = new Set<string>()
+  /** Nodes seen going away: one that comes back (it was only late) makes this node re-sync too. */
+  private readonly gone = new Set<string>()
+  /** After a recovery the other nodes may still be republishing: subscribers re-sync once more at the next check. */
+  private again = false
   private running = false
 
   constructor (private readonly tracker: PresenceTracker, private readonly store: PresenceStore, private readonly log: FastifyBaseLogger) {}
@@ -37,14 +41,19 @@ export class ClusterCheck {
       if (this.tracker.stale) {
         for (const presence of topics) await this.store.replace(presence.room, [...presence.entries.values()].map((entry) => [entry.ref, entry.json]))
         this.tracker.stale = false
+        this.again = true
         this.log.info({ topics: topics.length }, 'presence republished after an outage; re-syncing subscribers')
         this.tracker.resync(true)
       } else {
         const rooms = topics.filter((presence) => presence.entries.size > 0).map((presence) => presence.room)
-        if (rooms.length > 0) await this.store.refresh(rooms)
+        // a record that expired while this node was too slow to refresh it is republished at the next check
+        if (rooms.length > 0 && !await this.store.refresh(rooms)) this.tracker.stale = true
         const lost = [...this.known].filter((node) => !nodes.includes(node))
-        if (lost.length > 0) {
-          this.log.info({ nodes: lost }, 'nodes left the cluster; re-syncing presence subscribers')
+        const back = nodes.filter((node) => this.gone.delete(node))
+        for (const node of lost) this.gone.add(node)
+        if (lost.length > 0 || back.length > 0 || this.again) {
+          if (lost.length > 0) this.log.info({ nodes: lost }, 'nodes left the cluster; re-syncing presence subscribers')
+          this.again = false
           this.tracker.resync(false)
         }
       }
