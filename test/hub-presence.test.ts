@@ -39,11 +39,14 @@ class Plain extends Channel {
   }
 }
 
+class Quiet extends Channel {}
+
 async function app (t: Parameters<typeof build>[0], intervalMs = 5) {
   const app = await build(t)
   const hub = app.addWebSocketHub('/socket', { connect: (params) => ({ user: params.user }) })
   hub.channel('room:{id}', Room, { presence: { intervalMs } })
   hub.channel('plain:{id}', Plain)
+  hub.channel('quiet:{id}', Quiet)
   return { app, hub, url: await listen(app) }
 }
 
@@ -175,6 +178,11 @@ t.test('keys like __proto__ are ordinary keys; bad keys and metas are coded erro
   t.throws(() => hub.presence('nothing'), { code: 'FST_PACHINKO_HUB_PRESENCE_OFF' })
   t.throws(() => hub.presence(5 as never), { code: 'FST_PACHINKO_HUB_PRESENCE_OFF' })
   const raw = await rawClient(t, url, 'vsn=2.0.0&user=p')
+  raw.send(['0', '0', 'quiet:1', 'phx_join', {}])
+  await raw.reply('0')
+  raw.send(['0', 'l', 'quiet:1', 'phx_leave', {}])
+  await raw.reply('l')
+  t.notOk(raw.frames.some((f: any) => f[3] === 'presence_state'), 'a channel without presence gets no presence_state')
   raw.send(['1', '1', 'plain:1', 'phx_join', {}])
   const reply = await raw.reply('1')
   t.same(reply[4], { status: 'error', response: { reason: 'internal' } }, 'this.presence without { presence: true } fails the join')

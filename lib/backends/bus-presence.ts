@@ -17,11 +17,14 @@ export class BusPresence implements PresenceTransport {
     const record = this.record(node, topic, ttlMs)
     for (const [ref, json] of set) record.entries.set(ref, json)
     for (const ref of removed) record.entries.delete(ref)
+    // like a Redis hash, an empty record is no record
+    if (record.entries.size === 0) this.records.delete(`${node}\u0000${topic}`)
   }
 
   async replace (node: string, topic: string, entries: PresenceEntries, ttlMs: number): Promise<void> {
     this.check()
-    this.record(node, topic, ttlMs).entries = new Map(entries)
+    this.records.delete(`${node}\u0000${topic}`)
+    if (entries.length > 0) this.record(node, topic, ttlMs).entries = new Map(entries)
   }
 
   async refresh (node: string, topics: readonly string[], ttlMs: number): Promise<boolean> {

@@ -22,7 +22,6 @@ export class ClusterCheck {
   constructor (private readonly tracker: PresenceTracker, private readonly store: PresenceStore, private readonly log: FastifyBaseLogger) {}
 
   start (): void {
-    if (this.timer !== undefined) return
     this.timer = setInterval(() => { void this.check() }, this.store.checkMs)
     this.timer.unref()
   }

@@ -33,8 +33,9 @@ export class TopicPresence {
     this.removed.delete(entry.ref)
   }
 
+  /** Untracks an entry of this topic (the tracker only passes entries it holds). */
   remove (entry: PresenceEntry): void {
-    if (!this.entries.delete(entry.ref)) return
+    this.entries.delete(entry.ref)
     this.leaves.set(entry.ref, entry)
     this.written.delete(entry.ref)
     this.removed.add(entry.ref)
@@ -45,8 +46,8 @@ export class TopicPresence {
     return this.joins.size > 0 || this.leaves.size > 0 || this.waiting.size > 0 || this.written.size > 0 || this.removed.size > 0
   }
 
-  /** Nothing tracked, shown or pending: the topic can be forgotten. */
+  /** Nothing tracked, shown or owed to the other nodes: once nothing is pending either, the topic can be forgotten. */
   get idle (): boolean {
-    return this.entries.size === 0 && this.subscribers.size === 0 && this.lost.size === 0 && !this.pending && this.timer === undefined && !this.flushing
+    return this.entries.size === 0 && this.subscribers.size === 0 && this.lost.size === 0
   }
 }

@@ -92,8 +92,9 @@ export class PresenceTracker {
     if (presence === undefined || entries.length === 0) return
     for (const entry of entries) {
       presence.remove(entry)
-      const mine = this.owned.get(entry.owner)
-      if (mine !== undefined && mine.delete(entry) && mine.size === 0) this.owned.delete(entry.owner)
+      const mine = this.owned.get(entry.owner) as Set<PresenceEntry>
+      mine.delete(entry)
+      if (mine.size === 0) this.owned.delete(entry.owner)
     }
     this.schedule(presence)
   }
