@@ -6,12 +6,12 @@ import { readFileSync } from 'node:fs'
 
 t.test('pins the public runtime exports', async (t) => {
   t.same(Object.keys(main).sort(), [
-    'ClientError', 'CloseCode', 'ClusterBackend', 'Connection', 'ConnectionManager', 'Container', 'HOOK_EVENTS', 'MemoryBackend',
-    'WebSocketResource', 'WireErrorCode', 'default', 'errors', 'handlesMessage', 'inject', 'injectable', 'message', 'messages', 'pachinko',
+    'Channel', 'ClientError', 'CloseCode', 'ClusterBackend', 'Connection', 'ConnectionManager', 'Container', 'HOOK_EVENTS', 'MemoryBackend',
+    'WebSocketHub', 'WebSocketResource', 'WireErrorCode', 'default', 'errors', 'handlesEvent', 'handlesMessage', 'inject', 'injectable', 'message', 'messages', 'pachinko',
     'redisBackend', 'subroute', 'worker'
   ])
   t.equal(main.default, main.pachinko)
-  t.same(Object.keys(testing).sort(), ['Bus', 'Simulation', 'UpgradeRefusedError', 'connect', 'createBus', 'simulate', 'testApp'])
+  t.same(Object.keys(testing).sort(), ['Bus', 'HubReplyError', 'Simulation', 'UpgradeRefusedError', 'connect', 'connectHub', 'createBus', 'simulate', 'testApp'])
   t.same(Object.keys(client).sort(), ['ClientRequestError', 'PachinkoClient', 'backoffDelay', 'connectClient', 'isFinalClose'])
 })
 

@@ -48,7 +48,7 @@ t.test('connectHub drives a hub in-process: join, push, expect, leave, heartbeat
   t.same(await room.push('count'), { count: 1 })
   t.same(await room.push('count'), { count: 2 }, 'state is per channel')
   await t.rejects(room.push('say', { text: 1 }), HubReplyError)
-  await t.rejects(s.join('nope'), { name: 'HubReplyError', response: { reason: 'unmatched topic' } })
+  t.same(await refusal(s.join('nope')), { reason: 'unmatched topic' })
   const said = room.expect('news')
   await hub.broadcast('room:1', 'news', { n: 1 })
   t.same(await said, { n: 1 })
@@ -64,12 +64,12 @@ t.test('an onJoin that throws is an internal error reply and an error log; a rep
   const hub = app.addWebSocketHub('/socket')
   hub.channel('room:{id}', Room)
   const s = await connectHub(app, '/socket', { t })
-  await t.rejects(s.join('room:1', { fail: true }), { response: { reason: 'internal' } })
+  t.same(await refusal(s.join('room:1', { fail: true })), { reason: 'internal' })
   t.match(app.logs.find((l) => l.level === 50), { msg: 'join failed', err: { message: 'boom' } })
   const room = await s.join('room:1')
-  await t.rejects(room.push('circular'), { response: { reason: 'internal' } })
+  t.same(await refusal(room.push('circular')), { reason: 'internal' })
   t.match(app.logs.filter((l) => l.level === 50).at(-1), { msg: 'a reply could not be serialised' })
-  await t.rejects(room.push('bad-push'), { response: { reason: 'internal' } })
+  t.same(await refusal(room.push('bad-push')), { reason: 'internal' })
   t.match(app.logs.filter((l) => l.level === 50).at(-1), { msg: 'event handler failed', err: { code: 'FST_PACHINKO_HUB_NOT_SERIALIZABLE' } })
 })
 
@@ -102,7 +102,7 @@ t.test('beforeMessage/afterMessage hooks run around events: plugin, hub and chan
   t.same(order, ['plugin:echo', 'hub', 'channel', 'after:ok'])
   t.same(await ch.push('echo', { swap: true }), { swapped: true })
   t.same(await ch.push('echo', { junk: true }), { junk: true }, 'a replacement that is not a message leaves the original')
-  await t.rejects(ch.push('fail'), { response: { reason: 'nope', code: 'NOPE' } })
+  t.same(await refusal(ch.push('fail')), { reason: 'nope', code: 'NOPE' })
   t.equal(order.at(-1), 'after:nope')
   const dropped = ch.push('echo', { drop: true }).catch((err: Error) => err.message)
   t.same(await ch.push('echo', { after: 1 }), { after: 1 }, 'the next event is answered')
@@ -120,7 +120,7 @@ t.test('beforeJoin hooks may refuse a join (credentials re-checked at join)', as
     }]
   }).channel('admin', Open).channel('open:{x}', Open)
   const s = await connectHub(app, '/socket', { t })
-  await t.rejects(s.join('admin', { a: 1 }), { response: { reason: 'admins only', code: 'FORBIDDEN' } })
+  t.same(await refusal(s.join('admin', { a: 1 })), { reason: 'admins only', code: 'FORBIDDEN' })
   t.same((await s.join('open:1')).response, {})
   t.same(seen[0], ['admin', {}, { a: 1 }, { role: 'guest' }, true, '/socket/websocket?vsn=2.0.0', true])
 })
@@ -177,3 +177,14 @@ t.test('a channel constructor can read its topic; injected services come from th
   const s = await connectHub(app, '/socket', { t })
   t.same((await s.join('i')).response, { seen: 'i', greeting: 'hi', scoped: true })
 })
+
+/** The response of the error reply `promise` rejects with. */
+async function refusal (promise: Promise<unknown>): Promise<Record<string, unknown>> {
+  try {
+    await promise
+  } catch (err) {
+    if (err instanceof HubReplyError) return err.response
+    throw err
+  }
+  throw new Error('expected an error reply')
+}

@@ -24,9 +24,9 @@ t.test('heartbeats keep a socket open over many idle timeouts', async (t) => {
   const url = await listen(app)
   const socket = phoenix(t, url, { heartbeatIntervalMs: 30 })
   let closes = 0
-  socket.onClose(() => closes++)
+  socket.onClose(() => { closes++ })
   let beats = 0
-  const enough = new Promise<void>((resolve) => socket.onMessage((message) => {
+  const enough = new Promise<void>((resolve) => socket.onMessage((message: any) => {
     if (message.topic === 'phoenix' && message.event === 'phx_reply' && (message.payload as { status: string }).status === 'ok' && ++beats === 12) resolve()
   }))
   await join(socket.channel('room:1'))
@@ -61,7 +61,7 @@ t.test('after a server restart the client reconnects and rejoins; the shutdown c
   const port = Number(new URL(url).port)
   const socket = phoenix(t, url)
   const codes: number[] = []
-  socket.onClose((event) => codes.push(event.code))
+  socket.onClose((event) => { codes.push(event.code) })
   const room = socket.channel('room:9')
   t.equal((await join(room)).status, 'ok')
   await first.close()

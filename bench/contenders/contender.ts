@@ -30,4 +30,4 @@ export interface ContenderModule {
 }
 
 /** The client library a contender is driven with. */
-export type ClientKind = 'ws' | 'socket.io' | 'ws-deflate'
+export type ClientKind = 'ws' | 'socket.io' | 'ws-deflate' | 'phoenix'

@@ -22,6 +22,7 @@ export const CONTENDERS: readonly ContenderInfo[] = [
   { name: 'socketio', label: '3 socket.io', client: 'socket.io', module: 'socketio', clusterModule: 'socketio-redis' },
   { name: 'pachinko', label: '4 fastify-pachinko', client: 'ws', module: 'pachinko', clusterModule: 'pachinko-redis' },
   { name: 'pachinko-validated', label: '4v pachinko + validateOutgoing', client: 'ws', module: 'pachinko-validated', feature: { scenarios: ['echo', 'fanout'], what: 'validateOutgoing (static emits checked on every send)' } },
+  { name: 'pachinko-hub', label: '4h pachinko channels hub (Phoenix protocol)', client: 'phoenix', module: 'pachinko-hub', feature: { scenarios: ['echo', 'fanout'], what: 'the channels hub instead of a resource route (a topic instead of a room)' } },
   { name: 'pachinko-deflate', label: '4d pachinko + permessage-deflate', client: 'ws-deflate', module: 'pachinko-deflate', feature: { scenarios: ['echo', 'fanout', 'memory'], what: 'permessage-deflate (ws defaults)' } }
 ]
 

@@ -43,25 +43,36 @@ function corkForTurn (cork: Cork): void {
 }
 
 export async function connectClient (target: Target, onMessage: OnMessage): Promise<BenchClient> {
-  return target.kind === 'socket.io' ? await connectSocketIo(target.url, onMessage) : await connectWs(target.url, onMessage, target.kind === 'ws-deflate')
+  if (target.kind === 'socket.io') return await connectSocketIo(target.url, onMessage)
+  if (target.kind === 'phoenix') return await connectPhoenix(target.url, onMessage)
+  const socket = await connectWs(target.url, (data) => {
+    const msg = JSON.parse(data.toString()) as { type: string, payload?: unknown, error?: unknown }
+    onMessage(msg.type, msg.type === 'error' ? msg.error : msg.payload)
+  }, target.kind === 'ws-deflate')
+  return {
+    send: (type, payload, ref) => socket.send(JSON.stringify(ref === undefined ? { type, payload } : { type, ref, payload })),
+    close: socket.close
+  }
 }
 
-async function connectWs (url: string, onMessage: OnMessage, deflate: boolean): Promise<BenchClient> {
+interface WsSocket {
+  send (text: string): void
+  close (): Promise<void>
+}
+
+async function connectWs (url: string, onFrame: (data: Buffer) => void, deflate: boolean): Promise<WsSocket> {
   const ws = new WebSocket(url, { perMessageDeflate: deflate })
   await new Promise<void>((resolve, reject) => {
     ws.once('open', resolve)
     ws.once('error', reject)
   })
   ws.on('error', () => {})
-  ws.on('message', (data: Buffer) => {
-    const msg = JSON.parse(data.toString()) as { type: string, payload?: unknown, error?: unknown }
-    onMessage(msg.type, msg.type === 'error' ? msg.error : msg.payload)
-  })
+  ws.on('message', onFrame)
   const cork: Cork = { raw: (ws as unknown as { _socket: Duplex })._socket, corked: false }
   return {
-    send (type, payload, ref) {
+    send (text) {
       corkForTurn(cork)
-      ws.send(JSON.stringify(ref === undefined ? { type, payload } : { type, ref, payload }))
+      ws.send(text)
     },
     async close () {
       if (ws.readyState === WebSocket.CLOSED) return
@@ -70,6 +81,46 @@ async function connectWs (url: string, onMessage: OnMessage, deflate: boolean): 
         ws.close(1000)
       })
     }
+  }
+}
+
+/**
+ * The bench protocol over the Phoenix channel protocol (V2 arrays, framed as
+ * the official client frames them): `join {room}` joins the topic
+ * `room:<room>` and its ok reply is `joined`; other messages are pushes on the
+ * joined topic, and an `echo` push's ok reply is the `echo`; replies with
+ * nothing to report (a `say`'s) are dropped; broadcasts arrive as their event.
+ */
+async function connectPhoenix (url: string, onMessage: OnMessage): Promise<BenchClient> {
+  let ref = 0
+  let topic = ''
+  let joinRef = ''
+  const pushes = new Map<string, { type: string, room?: string }>()
+  const socket = await connectWs(url, (data) => {
+    const [, replyTo, , event, payload] = JSON.parse(data.toString()) as [string | null, string | null, string, string, any]
+    if (event !== 'phx_reply') return onMessage(event, payload)
+    const push = pushes.get(replyTo as string)
+    pushes.delete(replyTo as string)
+    if (push === undefined) return
+    if (payload.status !== 'ok') onMessage('error', payload.response)
+    else if (push.type === 'join') onMessage('joined', { room: push.room })
+    else if (push.type === 'echo') onMessage('echo', payload.response)
+  }, false)
+  return {
+    send (type, payload) {
+      const mine = String(++ref)
+      if (type === 'join') {
+        const room = (payload as { room: string }).room
+        pushes.set(mine, { type, room })
+        topic = `room:${room}`
+        joinRef = mine
+        socket.send(JSON.stringify([mine, mine, topic, 'phx_join', {}]))
+        return
+      }
+      pushes.set(mine, { type })
+      socket.send(JSON.stringify([joinRef, mine, topic, type, payload]))
+    },
+    close: socket.close
   }
 }
 

@@ -13,12 +13,19 @@ export interface HubBroadcastOptions {
   exclude?: string | Connection | Iterable<string | Connection>
 }
 
+/** The hub a channel is served by, as a channel sees it: broadcasts on any of its topics. */
+export interface HubBroadcaster {
+  broadcast (topic: string, event: string, payload?: object, options?: HubBroadcastOptions): Promise<void>
+}
+
 /** What a channel needs from the socket it lives on. */
 export interface ChannelSocket {
   readonly connection: Connection
   readonly request: FastifyRequest
   readonly assigns: Record<string, unknown>
   readonly manager: ConnectionManager
+  /** The hub that serves the socket. */
+  readonly hub: HubBroadcaster
   /** Writes `[joinRef, null, topic, event, payload]` to this socket. */
   push (joinRef: HubRef, topic: string, event: string, payload: object): boolean
   /** The same, with the payload already serialised. */

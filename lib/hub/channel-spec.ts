@@ -5,7 +5,7 @@ import type { ConnectionManager } from '../manager/connection-manager.js'
 import type { ProtoAction } from '../messages/json-frame.js'
 import type { Token } from '../resources/container.js'
 import type { Channel } from './channel.js'
-import type { HubBroadcastOptions } from './channel-context.js'
+import type { HubBroadcaster, HubBroadcastOptions } from './channel-context.js'
 import type { EventTable } from './event-table.js'
 import type { ChannelContext } from './channel-context.js'
 import type { ChannelPresenceOptions, Presence } from './presence/presence-types.js'
@@ -69,6 +69,7 @@ export type JoinStep = (join: { readonly channel: Channel<object, object, object
 /** What a hub socket needs from the hub it belongs to. */
 export interface SocketHost {
   readonly manager: ConnectionManager
+  readonly hub: HubBroadcaster
   readonly path: string
   readonly maxChannels: number
   readonly maxTopicLength: number

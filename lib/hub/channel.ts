@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify
 import type { Connection } from '../connection/connection.js'
 import type { ConnectionManager } from '../manager/connection-manager.js'
 import { kChannel } from '../symbols.js'
-import type { ChannelContext, HubBroadcastOptions, LeaveReason } from './channel-context.js'
+import type { ChannelContext, HubBroadcaster, HubBroadcastOptions, LeaveReason } from './channel-context.js'
 import type { Presence } from './presence/presence-types.js'
 
 let constructing: ChannelContext | undefined
@@ -78,6 +78,11 @@ export class Channel<Params extends object = Record<string, string>, State exten
   /** The connection manager (`app.ws`). */
   get ws (): ConnectionManager {
     return this[kChannel].socket.manager
+  }
+
+  /** The hub serving this channel: `this.hub.broadcast('user:7', 'dm', payload)` reaches another topic (full topic names, include prefixes too). */
+  get hub (): HubBroadcaster {
+    return this[kChannel].socket.hub
   }
 
   /** The Fastify instance the hub was declared in. */

@@ -142,12 +142,8 @@ function refJson (ref: HubRef): string {
 
 /** A V2 broadcast frame re-encoded as V1, once per frame per node, for the node's V1 subscribers. */
 export function transcodeBroadcast (frame: Buffer): Buffer | undefined {
-  let value: unknown
-  try {
-    value = JSON.parse(frame.toString())
-  } catch {
-    return undefined
-  }
+  // every frame fan-out carries was encoded from a value (the hub's or app.ws's): it parses
+  const value: unknown = JSON.parse(frame.toString())
   if (!Array.isArray(value) || value.length !== 5 || typeof value[2] !== 'string' || typeof value[3] !== 'string') return undefined
   return Buffer.from(encodeFrame(1, null, null, value[2], value[3], JSON.stringify(value[4])))
 }

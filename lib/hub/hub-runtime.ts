@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { createConnectionId } from '../connection/ids.js'
 import type { WebSocketLike } from '../connection/websocket-like.js'
 import { ERR_OPTION_INVALID } from '../errors.js'
@@ -101,10 +101,6 @@ export class HubRuntime implements SocketHost, HubServer {
 
   presence (topic: string): Presence {
     return this.presences.forTopic(topic)
-  }
-
-  get log (): FastifyBaseLogger {
-    return this.instance.log
   }
 
   declare (declaration: ChannelDeclaration): void {

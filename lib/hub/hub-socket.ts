@@ -5,7 +5,7 @@ import { type ConnectionScope, type Container, type Token } from '../resources/c
 import { kSettings, kTransport, kWriteOwn } from '../symbols.js'
 import { CloseCode } from '../connection/close-codes.js'
 import { withChannelContext, type Channel } from './channel.js'
-import type { ChannelContext, HubBroadcastOptions, LeaveReason } from './channel-context.js'
+import type { ChannelContext, HubBroadcaster, HubBroadcastOptions, LeaveReason } from './channel-context.js'
 import type { ChannelSpec, SocketHost } from './channel-spec.js'
 import { decodeBinaryHeader, decodeText, encodeFrame, encodeReply, payloadJson, PHX, type HubFrameError, type HubMessage, type HubRef } from './codec.js'
 import { handleEvent } from './event-flow.js'
@@ -59,6 +59,10 @@ export class HubSocket implements FlowSocket {
   timedOut (): void {
     this.log.info('hub socket idle; closing')
     this.connection.close(CloseCode.GOING_AWAY, 'idle timeout')
+  }
+
+  get hub (): HubBroadcaster {
+    return this.host.hub
   }
 
   get manager (): ConnectionManager {
@@ -148,13 +152,12 @@ export class HubSocket implements FlowSocket {
   }
 
   async end (joined: Joined, reason: LeaveReason): Promise<void> {
-    if (this.channels.get(joined.topic) === joined) this.channels.delete(joined.topic)
+    // a topic's messages run one at a time, so the channel ended is always the topic's current one
+    this.channels.delete(joined.topic)
     this.host.channelEnded(joined.context)
-    if (!this.channels.has(joined.topic)) {
-      await this.host.manager.leaveRoom(this.connection, this.host.roomOf(joined.topic)).catch((err: unknown) => {
-        this.log.error({ err, topic: joined.topic }, 'backend failed to unsubscribe a channel')
-      })
-    }
+    await this.host.manager.leaveRoom(this.connection, this.host.roomOf(joined.topic)).catch((err: unknown) => {
+      this.log.error({ err, topic: joined.topic }, 'backend failed to unsubscribe a channel')
+    })
     if (typeof joined.channel.onLeave !== 'function') return
     try {
       await joined.channel.onLeave(reason)

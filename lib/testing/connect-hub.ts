@@ -80,7 +80,10 @@ export async function connectHub (app: FastifyInstance, path: string, options: C
   client.socket.on('message', (data: Buffer) => {
     const frame = JSON.parse(data.toString()) as Frame
     const waiter = waiting.find((w) => w.match(frame))
-    if (waiter === undefined) return void inbox.push(frame)
+    if (waiter === undefined) {
+      inbox.push(frame)
+      return
+    }
     waiting.splice(waiting.indexOf(waiter), 1)
     clearTimeout(waiter.timer)
     waiter.resolve(frame)
