@@ -59,3 +59,8 @@ export type { EventHandlerOptions, TypedEventDecorator } from './hub/handles-eve
 export type { IncludeOptions } from './hub/hub.js'
 export type { Presence, PresenceList, PresenceMeta, ChannelPresenceOptions } from './hub/presence/presence-types.js'
 export type { PresenceStore, PresenceTransport, PresenceEntries } from './backends/presence-store.js'
+export type { RateLimitOptions, BucketOptions } from './rate-limit/options.js'
+export type { HistoryOptions } from './history/history-rooms.js'
+export type { JoinOptions } from './manager/history-ops.js'
+export type { StreamPosition, HistoryLimits, FrameHead, HistoryEntry, HistoryRead, HistoryStore, Relay } from './history/history-store.js'
+export type { Recovery, BackendHistory, HistoryDelivery } from './history/room-history.js'

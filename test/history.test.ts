@@ -1,5 +1,5 @@
 import 'reflect-metadata'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { WebSocketResource, type StreamPosition } from '../lib/index.js'
 import { connect, createBus, type TestConnection } from '../lib/testing/index.js'
 import { MemoryHistory } from '../lib/history/memory-history.js'
@@ -40,7 +40,7 @@ function record (client: TestConnection): Frame[] & { until: (predicate: (frame:
   return Object.assign(frames, { until })
 }
 
-async function chatApp (t: Parameters<Parameters<typeof t.test>[1]>[0], size = 100) {
+async function chatApp (t: Test, size = 100) {
   const app = await build(t)
   app.ws.keepHistory('chat:*', { size, ttlMs: 60_000 })
   app.addWebSocketRoute('/chat/:room', Chat)

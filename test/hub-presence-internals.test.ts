@@ -76,3 +76,7 @@ t.test('a check that is still running is not started twice; a record gone from t
   check.stop()
   tracker.stop()
 })
+
+t.test('a clustered backend whose transport keeps no presence has no presence store', async (t) => {
+  t.equal(clusterPresenceStore(undefined, 'me', 10, 1000, async () => []), undefined)
+})

@@ -23,7 +23,8 @@ export const CONTENDERS: readonly ContenderInfo[] = [
   { name: 'pachinko', label: '4 fastify-pachinko', client: 'ws', module: 'pachinko', clusterModule: 'pachinko-redis' },
   { name: 'pachinko-validated', label: '4v pachinko + validateOutgoing', client: 'ws', module: 'pachinko-validated', feature: { scenarios: ['echo', 'fanout'], what: 'validateOutgoing (static emits checked on every send)' } },
   { name: 'pachinko-hub', label: '4h pachinko channels hub (Phoenix protocol)', client: 'phoenix', module: 'pachinko-hub', feature: { scenarios: ['echo', 'fanout'], what: 'the channels hub instead of a resource route (a topic instead of a room)' } },
-  { name: 'pachinko-deflate', label: '4d pachinko + permessage-deflate', client: 'ws-deflate', module: 'pachinko-deflate', feature: { scenarios: ['echo', 'fanout', 'memory'], what: 'permessage-deflate (ws defaults)' } }
+  { name: 'pachinko-deflate', label: '4d pachinko + permessage-deflate', client: 'ws-deflate', module: 'pachinko-deflate', feature: { scenarios: ['echo', 'fanout', 'memory'], what: 'permessage-deflate (ws defaults)' } },
+  { name: 'pachinko-history', label: '4h pachinko + room history', client: 'ws', module: 'pachinko-history', feature: { scenarios: ['fanout'], what: 'room history (offset and epoch on every broadcast, the last 100 kept)' } }
 ]
 
 export function contender (name: string): ContenderInfo {

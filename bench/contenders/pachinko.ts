@@ -1,5 +1,5 @@
 import 'reflect-metadata'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import type { AddressInfo } from 'node:net'
 import { Type, type Static } from 'typebox'
 import pachinko, { WebSocketResource, handlesMessage, message, type PachinkoOptions } from '../../lib/index.js'
@@ -51,11 +51,12 @@ export class BenchRoom extends WebSocketResource {
   /* c8 ignore stop */
 }
 
-/** Starts the pachinko contender with the given plugin options (the backend, for two nodes). */
-export async function startPachinko (options: StartOptions, pluginOptions: PachinkoOptions, resource: typeof BenchRoom = BenchRoom): Promise<ContenderServer> {
+/** Starts the pachinko contender with the given plugin options (the backend, for two nodes); `prepare` sets the app up further. */
+export async function startPachinko (options: StartOptions, pluginOptions: PachinkoOptions, resource: typeof BenchRoom = BenchRoom, prepare?: (app: FastifyInstance) => void): Promise<ContenderServer> {
   const app = Fastify({ logger: false })
   // outgoing checks off, as in production: the pachinko-validated variant measures them
   await app.register(pachinko, { validateOutgoing: false, ...pluginOptions })
+  prepare?.(app)
   app.addWebSocketRoute('/ws', resource)
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' })
   return {

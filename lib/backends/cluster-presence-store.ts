@@ -1,7 +1,10 @@
 import type { PresenceStore, PresenceTransport } from './presence-store.js'
 
-/** A clustered backend's presence store: its transport's, for this node, with the backend's timing and liveness. */
-export function clusterPresenceStore (transport: PresenceTransport, node: string, heartbeatMs: number, ttlMs: number, others: () => Promise<string[]>): PresenceStore {
+export type { PresenceStore }
+
+/** A clustered backend's presence store: its transport's, for this node, with the backend's timing and liveness; none when the transport keeps no presence. */
+export function clusterPresenceStore (transport: PresenceTransport | undefined, node: string, heartbeatMs: number, ttlMs: number, others: () => Promise<string[]>): PresenceStore | undefined {
+  if (transport === undefined) return undefined
   return {
     checkMs: heartbeatMs,
     others,

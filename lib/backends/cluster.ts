@@ -11,9 +11,9 @@ import type { ClusterTransport, ConnectionRecord } from './cluster-transport.js'
 import { matches, record, sum } from './cluster-records.js'
 import { seal, unseal, type EnvelopeHeader } from './envelope.js'
 import { MemoryBackend } from './memory.js'
-import { clusterPresenceStore } from './cluster-presence-store.js'
-import type { PresenceStore } from './presence-store.js'
+import { clusterPresenceStore, type PresenceStore } from './cluster-presence-store.js'
 import type { HistoryStore, Relay } from '../history/history-store.js'
+import { SyncMarkers, type SyncMarker } from '../history/sync-markers.js'
 
 export type { ClusterOptions } from './cluster-options.js'
 
@@ -38,6 +38,7 @@ export class ClusterBackend extends MemoryBackend {
   private readonly subscribing = new Map<string, Promise<void>>()
   /** Cluster-wide storage of the hub's presences, when the transport keeps it (set by start). */
   hubPresence: PresenceStore | undefined
+  private readonly markers = new SyncMarkers()
 
   constructor (private readonly transport: ClusterTransport, name: string, options: ClusterOptions = {}) {
     super()
@@ -59,8 +60,7 @@ export class ClusterBackend extends MemoryBackend {
       }),
       size: () => context.local.size
     })
-    const presence = this.transport.presence
-    if (presence !== undefined) this.hubPresence = clusterPresenceStore(presence, context.nodeId, this.heartbeatMs, this.ttlMs, async () => await this.others())
+    this.hubPresence = clusterPresenceStore(this.transport.presence, context.nodeId, this.heartbeatMs, this.ttlMs, async () => await this.others())
     this.transport.onMessage((channel, payload) => this.receive(channel, payload))
     this.transport.onStatus((status, error) => this.presence.statusChanged(status, error))
     try {
@@ -204,6 +204,10 @@ export class ClusterBackend extends MemoryBackend {
     return { channel: room(name), header: JSON.stringify(this.broadcastHeader(options)).slice(0, -1) }
   }
 
+  protected override marker (name: string): SyncMarker {
+    return this.markers.open(room(name), JSON.stringify({ n: this.context.nodeId }).slice(0, -1))
+  }
+
   private broadcastHeader (options: DeliveryOptions): EnvelopeHeader {
     const header: EnvelopeHeader = { n: this.context.nodeId }
     if (options.exclude !== undefined && options.exclude.size > 0) header.x = [...options.exclude]
@@ -261,6 +265,7 @@ export class ClusterBackend extends MemoryBackend {
       return
     }
     const { header, frame } = message
+    if (header.op === 'sync') return this.markers.arrived(header.q)
     if (header.n === this.context.nodeId) return
     const exclude = header.x === undefined ? undefined : new Set(header.x)
     let delivered: Promise<void> | undefined

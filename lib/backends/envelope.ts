@@ -11,13 +11,13 @@ export interface EnvelopeHeader {
   /** Connection ids to leave out. */
   x?: string[]
   /** For node and user channels: what to do. */
-  op?: 'send' | 'close' | 'request' | 'answer'
+  op?: 'send' | 'close' | 'request' | 'answer' | 'sync'
   /** The target connection of a node-channel op. */
   id?: string
   /** Close code and reason of a close op. */
   c?: number
   r?: string
-  /** A request's id on the node that asked (request and answer ops). */
+  /** A request's id on the node that asked (request and answer ops); a recovery's marker id (sync). */
   q?: string
   /** A request's timeout, ms. */
   t?: number

@@ -5,6 +5,7 @@ import type { HistoryStore, Relay } from '../history/history-store.js'
 import { MemoryHistory } from '../history/memory-history.js'
 import { Recoveries } from '../history/recoveries.js'
 import { RoomHistory } from '../history/room-history.js'
+import type { SyncMarker } from '../history/sync-markers.js'
 
 /**
  * The in-process backend (the default), and the local half every clustered
@@ -107,7 +108,8 @@ export class MemoryBackend implements Backend {
       write: (connection, frame) => {
         this.context.deliver([connection], frame, {})?.catch((err: unknown) => this.context.log.debug({ err }, 'replay to a slow consumer failed'))
       },
-      relay: (room, options) => this.relay(room, options)
+      relay: (room, options) => this.relay(room, options),
+      marker: (room) => this.marker(room)
     })
     return this.roomHistory
   }
@@ -119,6 +121,11 @@ export class MemoryBackend implements Backend {
 
   /** How an appended history frame reaches the other nodes; a single process has none. */
   protected relay (room: string, options: DeliveryOptions): Relay | undefined {
+    return undefined
+  }
+
+  /** A recovery's sync marker on a clustered backend; a single process needs none. */
+  protected marker (room: string): SyncMarker | undefined {
     return undefined
   }
 

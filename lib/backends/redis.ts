@@ -5,6 +5,7 @@ import { ClusterBackend } from './cluster.js'
 import { describeValue, type ClusterOptions } from './cluster-options.js'
 import type { ClusterTransport, ConnectionRecord, NodeState, NodeStateUpdate } from './cluster-transport.js'
 import { RedisPresence } from './redis-presence.js'
+import { defineHistoryCommands, RedisHistory, type HistoryClient } from './redis-history.js'
 
 /**
  * An ioredis client (`new Redis(…)`), as far as `redisBackend({ client })` uses
@@ -120,6 +121,7 @@ class RedisTransport implements ClusterTransport {
   private statusHandler!: (status: 'up' | 'down', error?: Error) => void
   private lastError: Error | undefined
   private usable = false
+  readonly history = new RedisHistory(() => this.pub as unknown as HistoryClient, this.options.prefix, (name) => this.channel(name))
 
   readonly presence: RedisPresence
 
@@ -152,6 +154,7 @@ class RedisTransport implements ClusterTransport {
     pub.defineCommand('pachinkoHeartbeat', { numberOfKeys: 4, lua: HEARTBEAT })
     pub.defineCommand('pachinkoAlive', { numberOfKeys: 1, lua: ALIVE })
     pub.defineCommand('pachinkoPublishIf', { numberOfKeys: 1, lua: PUBLISH_IF_CONNECTION })
+    defineHistoryCommands(pub)
     sub.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
       this.messageHandler(channel.toString().slice(this.prefix.length + 4), payload)
     })

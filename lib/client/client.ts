@@ -1,5 +1,6 @@
 import { backoffDelay, isFinalClose, type ReconnectOptions } from './backoff.js'
 import type { ClientPayload, ClientTag, PayloadArgs, ReplyPayload, ServerPayload, ServerTag } from './contract-types.js'
+import { Resume, type ClientPosition, type ResumeOptions } from './resume.js'
 
 /*
  * The typed client: one WebSocket to one route, reconnecting on its own.
@@ -54,6 +55,8 @@ export interface ClientOptions {
   requestTimeoutMs?: number
   /** Which close codes end the client instead of reconnecting. @default isFinalClose: 1000, 1008, 4000–4999 */
   isFinal?: (code: number) => boolean
+  /** Reconnect with the position of the last broadcast from a room with history, as `?offset=&epoch=` (or the names given): see docs/history.md. */
+  resume?: boolean | ResumeOptions
 }
 
 /** A request that failed: the server's error code (VALIDATION, INTERNAL, …) or TIMEOUT, CLOSED, QUEUE_FULL. */
@@ -106,6 +109,7 @@ export class PachinkoClient<R = unknown, D extends string = 'type'> {
   private readonly timeoutMs: number
   private readonly isFinal: (code: number) => boolean
   private readonly Socket: WebSocketConstructor
+  private readonly resume: Resume | undefined
 
   constructor (readonly url: string, private readonly options: ClientOptions = {}) {
     const Socket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
@@ -117,12 +121,18 @@ export class PachinkoClient<R = unknown, D extends string = 'type'> {
     this.queueLimit = options.queueLimit ?? 100
     this.timeoutMs = options.requestTimeoutMs ?? 10000
     this.isFinal = options.isFinal ?? isFinalClose
+    this.resume = options.resume === undefined || options.resume === false ? undefined : new Resume(options.resume)
     this.open()
   }
 
   /** Where the client is now. */
   get status (): ClientStatus {
     return this.current
+  }
+
+  /** With `resume`: the position of the last broadcast received from a room with history. */
+  get position (): ClientPosition | undefined {
+    return this.resume?.position
   }
 
   /** The subprotocol the server chose ('' when none, or not connected). */
@@ -180,7 +190,7 @@ export class PachinkoClient<R = unknown, D extends string = 'type'> {
   }
 
   private open (): void {
-    const socket = new this.Socket(this.url, this.options.protocols)
+    const socket = new this.Socket(this.resume?.url(this.url) ?? this.url, this.options.protocols)
     this.socket = socket
     socket.onopen = () => {
       this.attempt = 0
@@ -221,6 +231,7 @@ export class PachinkoClient<R = unknown, D extends string = 'type'> {
     const tag = frame[this.discriminator]
     const ref = frame[this.replyField]
     if (typeof tag !== 'string') return
+    this.resume?.observe(frame)
     if ((tag === 'reply' || tag === 'error') && typeof ref === 'number' && this.pending.has(ref)) {
       const waiter = this.settle(ref)
       if (tag === 'reply') return waiter.resolve(frame.payload)

@@ -23,6 +23,7 @@ export { PachinkoClient, ClientRequestError } from './client.js'
 export { backoffDelay, isFinalClose } from './backoff.js'
 export type { ClientOptions, ClientStatus, StatusEvent, WebSocketLike, WebSocketConstructor, ErrorFrameBody, RequestOptions, RequestArgs } from './client.js'
 export type { ReconnectOptions } from './backoff.js'
+export type { ResumeOptions, ClientPosition } from './resume.js'
 export type {
   ResourceContract, ClientMessage, ServerMessage, ClientTag, ServerTag, ClientPayload, ServerPayload, PayloadArgs, ReplyPayload
 } from './contract-types.js'

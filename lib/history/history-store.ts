@@ -39,11 +39,11 @@ export type HistoryRead =
   | { readonly recovered: true, readonly position: StreamPosition, readonly entries: readonly HistoryEntry[] }
   | { readonly recovered: false, readonly position: StreamPosition }
 
-/** How a clustered store publishes an appended entry to the other nodes in the same step (so no node sees one without the other). */
+/** How a clustered store publishes an appended entry (or a read's sync marker) to the other nodes in the same step. */
 export interface Relay {
   /** The bus channel (unprefixed, as the transport's `publish` takes it). */
   readonly channel: string
-  /** The envelope header's JSON without its closing brace: the store adds `"o":<offset>}`. */
+  /** The envelope header's JSON without its closing brace: `append` adds `,"o":<offset>}`, `read` just `}`. */
   readonly header: string
 }
 
@@ -58,8 +58,10 @@ export interface Relay {
  *   it gives every entry after `since.offset` in order, or `recovered: false`
  *   when one of them is gone (more than `size` behind, older than `ttlMs`).
  *   Either way with the current position (reading makes an epoch if none).
+ *   With a `marker`, its header is published (with an empty frame) on its
+ *   channel in the same step as the read.
  */
 export interface HistoryStore {
   append (stream: string, frame: FrameHead, limits: HistoryLimits, relay?: Relay): Promise<{ position: StreamPosition, frame: Buffer }>
-  read (stream: string, since: StreamPosition | null, limits: HistoryLimits): Promise<HistoryRead>
+  read (stream: string, since: StreamPosition | null, limits: HistoryLimits, marker?: Relay): Promise<HistoryRead>
 }

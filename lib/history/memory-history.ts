@@ -82,9 +82,10 @@ export class MemoryHistory implements HistoryStore {
     return fresh
   }
 
+  /** Drops the idle streams at the front; the stream just appended to is last and fresh, so it stops there at the latest. */
   private sweep (now: number): void {
     for (const [stream, ring] of this.rings) {
-      if (now - ring.touched <= ring.limits.ttlMs) return
+      if (now - ring.touched <= ring.limits.ttlMs) break
       this.rings.delete(stream)
     }
   }

@@ -1,5 +1,6 @@
 import type { FrameHead, HistoryLimits, HistoryStore, Relay, StreamPosition } from './history-store.js'
 import type { HeldFrame, Recoveries } from './recoveries.js'
+import type { SyncMarker } from './sync-markers.js'
 
 /** What a recovery ended with. */
 export interface Recovery {
@@ -44,6 +45,8 @@ export interface HistoryHost<C extends Recipient> {
   write (connection: C, frame: Buffer): void
   /** How a clustered backend relays an appended frame to the other nodes; undefined in a single process. */
   relay (room: string, options: HistoryDelivery): Relay | undefined
+  /** A clustered backend's marker for a recovery's read (see SyncMarkers); undefined in a single process. */
+  marker (room: string): SyncMarker | undefined
 }
 
 /** The history of a backend's rooms: the rules on top of its store. */
@@ -66,20 +69,22 @@ export class RoomHistory<C extends Recipient> implements BackendHistory {
       recoveries.release(room, connection)
       throw err
     }
+    const marker = this.host.marker(room)
     let read
     try {
-      read = await store.read(room, since, limits)
+      read = await store.read(room, since, limits, marker?.relay)
     } catch (err) {
       // joined, but what it missed is unknown: it gets the live broadcasts from here and the error
       this.flush(connection, room, held, -1)
       throw err
     }
-    // from here to the release nothing awaits: no broadcast can slip in between
     let replayed = 0
     if (read.recovered) {
       for (const entry of read.entries) this.host.write(connection, entry.frame)
       replayed = read.entries.length
     }
+    // broadcasts already in what was read may still be on their way over the bus: they are held until the marker is back
+    if (marker !== undefined) await marker.arrived
     this.flush(connection, room, held, read.position.offset)
     return { recovered: read.recovered, position: read.position, replayed }
   }

@@ -7,6 +7,7 @@ import * as fastifyWs from '../../bench/contenders/fastify-ws.js'
 import * as pachinko from '../../bench/contenders/pachinko.js'
 import * as pachinkoDeflate from '../../bench/contenders/pachinko-deflate.js'
 import * as pachinkoValidated from '../../bench/contenders/pachinko-validated.js'
+import * as pachinkoHistory from '../../bench/contenders/pachinko-history.js'
 import * as socketio from '../../bench/contenders/socketio.js'
 import * as wsFast from '../../bench/contenders/ws-fast.js'
 import * as wsPlain from '../../bench/contenders/ws-plain.js'
@@ -106,7 +107,7 @@ async function speaksProtocol (t: Test, a: Probe, b: Probe): Promise<void> {
 }
 
 const wsContenders: Array<[string, ContenderModule]> = [
-  ['ws', wsPlain], ['ws-fast', wsFast], ['fastify-ws', fastifyWs], ['pachinko', pachinko], ['pachinko-validated', pachinkoValidated], ['pachinko-deflate', pachinkoDeflate]
+  ['ws', wsPlain], ['ws-fast', wsFast], ['fastify-ws', fastifyWs], ['pachinko', pachinko], ['pachinko-validated', pachinkoValidated], ['pachinko-deflate', pachinkoDeflate], ['pachinko-history', pachinkoHistory]
 ]
 
 for (const [name, module] of wsContenders) {
