@@ -53,7 +53,7 @@ t.test('a check that is still running is not started twice; a record gone from t
   let release!: () => void
   const gate = new Promise<void>((resolve) => { release = resolve })
   const store: PresenceStore = {
-    ...clusterPresenceStore(records, 'me', 10, 1000, async () => []),
+    ...clusterPresenceStore(records, 'me', 10, 1000, async () => []) as PresenceStore,
     others: async () => { calls++; await gate; return [] }
   }
   const lines: LogEntry[] = []

@@ -180,7 +180,8 @@ export class PresenceTracker {
         })
       }
       if (waiting.size > 0) {
-        const remote = store === undefined ? [] : await this.readOthers(presence.room).catch((err: unknown) => {
+        // readOthers answers [] without a store
+        const remote = await this.readOthers(presence.room).catch((err: unknown) => {
           this.host.log.warn({ err, topic: presence.topic }, 'presence of other nodes unavailable; the state sent lists this node\'s only')
           return []
         })
@@ -211,7 +212,6 @@ export class PresenceTracker {
     return await store.read(await store.others(), room)
   }
 }
-
 
 function checkKey (key: unknown): asserts key is string {
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
