@@ -9,6 +9,7 @@ import type { HubBroadcaster, HubBroadcastOptions } from './channel-context.js'
 import type { EventTable } from './event-table.js'
 import type { ChannelContext } from './channel-context.js'
 import type { ChannelPresenceOptions, Presence } from './presence/presence-types.js'
+import type { HistoryOptions } from '../history/history-rooms.js'
 
 /** A channel class as `hub.channel` takes it. */
 export type ChannelClass<A extends unknown[] = never[]> = new (...args: A) => Channel<object, object, object>
@@ -26,6 +27,11 @@ export interface ChannelOptions<A extends readonly unknown[] = readonly unknown[
    * @default false
    */
   presence?: boolean | ChannelPresenceOptions
+  /**
+   * Keep the topics' last `size` broadcasts for `ttlMs`: each carries `offset` and `epoch`
+   * in its payload, and a join with `{ since: { offset, epoch } }` gets what it missed before its reply (docs/presence.md).
+   */
+  history?: HistoryOptions
 }
 
 /** One declared channel, fixed at declaration. */
@@ -84,6 +90,8 @@ export interface SocketHost {
   released (socket: object): void
   /** A channel of a socket ended (before its `onLeave`). */
   channelEnded (context: ChannelContext): void
+  /** Subscribes a joining channel to its topic (recovering what it missed when the join asks and the topic keeps history). */
+  subscribe (connection: Connection, topic: string, spec: ChannelSpec, payload: Record<string, unknown>, response: Record<string, unknown>): Promise<void>
   /** `this.presence` of a channel; throws when its topic has no presence. */
   presenceFor (context: ChannelContext): Presence
 }

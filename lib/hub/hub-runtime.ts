@@ -9,7 +9,7 @@ import { delivery } from '../manager/send-options.js'
 import type { ProtoAction } from '../messages/json-frame.js'
 import { Connection } from '../connection/connection.js'
 import { parameterTokens } from '../resources/container.js'
-import { kAdd, kBackend, kChannel, kHubAssigns, kRemove, kSettings } from '../symbols.js'
+import { kAdd, kBackend, kChannel, kHubAssigns, kRemove, kSettings, kSubscribe } from '../symbols.js'
 import { Channel } from './channel.js'
 import type { HubBroadcastOptions } from './channel-context.js'
 import type { ChannelSpec, JoinHook, JoinStep, SocketHost } from './channel-spec.js'
@@ -21,6 +21,7 @@ import { findChannel, type ChannelDeclaration, type HubServer, type WebSocketHub
 import { IdleSweep } from './idle-sweep.js'
 import type { ChannelContext } from './channel-context.js'
 import { HubPresence } from './presence/hub-presence.js'
+import { HubHistory } from './history/hub-history.js'
 import type { Presence } from './presence/presence-types.js'
 
 type HookTier = Partial<Record<HookEvent, WebSocketHook[]>>
@@ -61,6 +62,7 @@ export class HubRuntime implements SocketHost, HubServer {
   private readonly roomPrefix: string
   private readonly presenceSteps: readonly JoinStep[]
   readonly presences: HubPresence
+  private readonly history: HubHistory
 
   constructor (
     readonly hub: WebSocketHub,
@@ -81,7 +83,13 @@ export class HubRuntime implements SocketHost, HubServer {
       find: (topic) => this.find(topic),
       roomOf: (topic) => this.roomOf(topic),
       store: () => manager[kBackend].hubPresence,
-      broadcast: async (topic, event, payload) => await this.broadcast(topic, event, payload)
+      broadcast: async (topic, event, payload) => await this.publish(topic, event, payloadJson(payload))
+    })
+    this.history = new HubHistory({
+      find: (topic) => this.find(topic),
+      roomOf: (topic) => this.roomOf(topic),
+      backendHistory: () => manager[kBackend].history,
+      subscribe: async (connection, room) => await manager[kSubscribe](connection, room)
     })
     this.presenceSteps = [({ channel, spec }) => this.presences.joined(channel[kChannel], spec)]
   }
@@ -89,6 +97,10 @@ export class HubRuntime implements SocketHost, HubServer {
   get joinSteps (): readonly JoinStep[] {
     const extensions = joinStepsOf.get(this.manager)
     return extensions === undefined ? this.presenceSteps : [...extensions, ...this.presenceSteps]
+  }
+
+  async subscribe (connection: Connection, topic: string, spec: ChannelSpec, payload: Record<string, unknown>, response: Record<string, unknown>): Promise<void> {
+    await this.history.subscribe(connection, topic, spec, payload, response)
   }
 
   channelEnded (context: ChannelContext): void {
@@ -109,7 +121,9 @@ export class HubRuntime implements SocketHost, HubServer {
     const injected = parameterTokens(cls, args.length)
     if (injected.length > 0) this.manager.container.check(cls, args.length, BUILT_INS)
     classHooksOf(cls)
-    this.specs.set(declaration, { pattern: declaration.pattern, cls, args, injected, options, table: eventTableOf(cls, Channel.prototype) })
+    const spec: ChannelSpec = { pattern: declaration.pattern, cls, args, injected, options, table: eventTableOf(cls, Channel.prototype) }
+    this.history.declared(spec, this.manager[kBackend].name)
+    this.specs.set(declaration, spec)
   }
 
   find (topic: string): { spec: ChannelSpec, params: Record<string, string> } | undefined {
@@ -132,7 +146,15 @@ export class HubRuntime implements SocketHost, HubServer {
   async broadcast (topic: string, event: string, payload: object, options: HubBroadcastOptions = {}): Promise<void> {
     if (typeof topic !== 'string' || topic.length === 0) throw new ERR_OPTION_INVALID('topic', 'must be a non-empty string')
     if (typeof event !== 'string' || event.length === 0) throw new ERR_OPTION_INVALID('event', 'must be a non-empty string')
-    const frame = Buffer.from(encodeFrame(2, null, null, topic, event, payloadJson(payload)))
+    const json = payloadJson(payload)
+    const limits = this.history.limitsOf(topic)
+    if (limits === undefined) await this.publish(topic, event, json, options)
+    else await this.history.publish(topic, event, json, limits, delivery(options))
+  }
+
+  /** A broadcast that never enters a topic's history (presence diffs: a replayed one would undo a later state). */
+  async publish (topic: string, event: string, json: string, options: HubBroadcastOptions = {}): Promise<void> {
+    const frame = Buffer.from(encodeFrame(2, null, null, topic, event, json))
     await this.manager[kBackend].publish({ kind: 'room', room: this.roomOf(topic) }, frame, delivery(options))
   }
 

@@ -6,6 +6,7 @@ import type { HubBroadcastOptions } from './channel-context.js'
 import type { ChannelClass, ChannelOptions } from './channel-spec.js'
 import { TopicRouter } from './topic-pattern.js'
 import { checkPresenceOption } from './presence/hub-presence.js'
+import { historyLimits } from './history/hub-history.js'
 import type { Presence } from './presence/presence-types.js'
 
 const kServe = Symbol('pachinko.hubServe')
@@ -57,6 +58,7 @@ export class WebSocketHub {
     if (options === null || typeof options !== 'object') throw new ERR_OPTION_INVALID('hub.channel options', 'must be an object')
     if (options.args !== undefined && !Array.isArray(options.args)) throw new ERR_OPTION_INVALID('hub.channel options.args', 'must be an array of constructor arguments')
     checkPresenceOption(options.presence)
+    historyLimits(options.history)
     this.add({ pattern, cls: cls as unknown as ChannelClass<unknown[]>, options: options as ChannelOptions })
     return this
   }
