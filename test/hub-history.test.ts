@@ -91,6 +91,22 @@ t.test('recovered: false after an overflow, for another epoch, and for a since t
   }
 })
 
+t.test('a wrapped frame that is not one is dropped; topics no channel serves keep no history', async (t) => {
+  const { unwrap } = await import('../lib/hub/history/history-frame.js')
+  t.equal(unwrap(Buffer.from('{"\\u0000hub":[1,2')), undefined)
+  t.equal(unwrap(Buffer.from('{"\\u0000hub":[1,2,3],"offset":1}')), undefined)
+  t.equal(unwrap(Buffer.from('{"\\u0000hub":{},"offset":1}')), undefined)
+  const { app, hub, url } = await node(t)
+  const client = await rawClient(t, url)
+  client.send(['1', '1', 'room:5', 'phx_join', {}])
+  await client.reply('1')
+  await app.ws.broadcastToAll({ '\u0000hub': 'not a frame' })
+  await hub.broadcast('unserved:1', 'msg', {})
+  await hub.broadcast('room:5', 'msg', { last: true })
+  t.same((await client.take((f) => f[3] === 'msg'))[4].last, true)
+  t.notOk(client.frames.some((f: any) => !Array.isArray(f)), 'nothing but hub frames reached the hub socket')
+})
+
 t.test('history options are checked at declaration; a backend without history refuses them', async (t) => {
   const app = await build(t)
   const hub = app.addWebSocketHub('/socket')

@@ -1,7 +1,7 @@
 import type { DeliveryOptions } from '../../backends/backend.js'
 import type { Connection } from '../../connection/connection.js'
 import { ERR_HISTORY_UNSUPPORTED, ERR_OPTION_INVALID } from '../../errors.js'
-import { MAX_HISTORY_SIZE, positionOf, type HistoryOptions } from '../../history/history-rooms.js'
+import { MAX_HISTORY_SIZE, positionOf } from '../../history/history-rooms.js'
 import type { HistoryLimits } from '../../history/history-store.js'
 import type { BackendHistory } from '../../history/room-history.js'
 import type { ChannelSpec } from '../channel-spec.js'
