@@ -10,6 +10,7 @@ import type { EventTable } from './event-table.js'
 import type { ChannelContext } from './channel-context.js'
 import type { ChannelPresenceOptions, Presence } from './presence/presence-types.js'
 import type { HistoryOptions } from '../history/history-rooms.js'
+import type { RateLimits } from '../rate-limit/options.js'
 
 /** A channel class as `hub.channel` takes it. */
 export type ChannelClass<A extends unknown[] = never[]> = new (...args: A) => Channel<object, object, object>
@@ -81,6 +82,8 @@ export interface SocketHost {
   readonly maxTopicLength: number
   readonly protoAction: ProtoAction
   readonly beforeJoin: readonly JoinHook[]
+  /** The hub's rate limits (events, and joins apart), if any. */
+  readonly rateLimit: RateLimits | undefined
   readonly joinSteps: readonly JoinStep[]
   find (topic: string): { spec: ChannelSpec, params: Record<string, string> } | undefined
   hooksFor (spec: ChannelSpec): HookChain | undefined

@@ -22,6 +22,7 @@ import { IdleSweep } from './idle-sweep.js'
 import type { ChannelContext } from './channel-context.js'
 import { HubPresence } from './presence/hub-presence.js'
 import { HubHistory } from './history/hub-history.js'
+import type { RateLimits } from '../rate-limit/options.js'
 import type { Presence } from './presence/presence-types.js'
 
 type HookTier = Partial<Record<HookEvent, WebSocketHook[]>>
@@ -41,6 +42,7 @@ export interface HubSettings {
   readonly protoAction: ProtoAction
   readonly hooks: HookTier
   readonly beforeJoin: readonly JoinHook[]
+  readonly rateLimit: RateLimits | undefined
 }
 
 /** Extensions add join steps here (presence, history): they run for every channel of every hub of the app. */
@@ -56,6 +58,7 @@ export class HubRuntime implements SocketHost, HubServer {
   readonly maxTopicLength: number
   readonly protoAction: ProtoAction
   readonly beforeJoin: readonly JoinHook[]
+  readonly rateLimit: RateLimits | undefined
   private readonly specs = new Map<ChannelDeclaration, ChannelSpec>()
   private readonly chains = new Map<ChannelSpec, HookChain | undefined>()
   private readonly sweep: IdleSweep
@@ -75,6 +78,7 @@ export class HubRuntime implements SocketHost, HubServer {
     this.maxTopicLength = settings.maxTopicLength
     this.protoAction = settings.protoAction
     this.beforeJoin = settings.beforeJoin
+    this.rateLimit = settings.rateLimit
     // a NUL can start no room name a route would use by accident: hub topics never meet resource rooms
     this.roomPrefix = `\u0000hub\u0000${settings.path}\u0000`
     this.sweep = new IdleSweep(this.sockets, settings.idleTimeoutMs)
