@@ -173,3 +173,6 @@ export const ERR_HUB_NOT_SERIALIZABLE = createError<[string, { cause: unknown }?
   'FST_PACHINKO_HUB_NOT_SERIALIZABLE', 'A hub payload must be a JSON-serialisable object: %s', 500, TypeError)
 export const ERR_HUB_NOT_SERVED = createError<[]>(
   'FST_PACHINKO_HUB_NOT_SERVED', 'This hub is not served on any path: declare it with app.addWebSocketHub(path) or include it in one that is', 500)
+// hub presence
+export const ERR_HUB_PRESENCE_OFF = createError<[string]>(
+  'FST_PACHINKO_HUB_PRESENCE_OFF', 'Topic "%s" has no presence: declare its channel with hub.channel(pattern, Channel, { presence: true })', 500)

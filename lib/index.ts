@@ -84,3 +84,5 @@ export type { ChannelClass, ChannelOptions, JoinContext, JoinHook } from './hub/
 export type { LeaveReason, HubBroadcastOptions, HubBroadcaster } from './hub/channel-context.js'
 export type { EventHandlerOptions, TypedEventDecorator } from './hub/handles-event.js'
 export type { IncludeOptions } from './hub/hub.js'
+export type { Presence, PresenceList, PresenceMeta, ChannelPresenceOptions } from './hub/presence/presence-types.js'
+export type { PresenceStore, PresenceTransport, PresenceEntries } from './backends/presence-store.js'

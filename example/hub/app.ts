@@ -24,7 +24,7 @@ export async function buildHubApp (options: { server?: FastifyServerOptions, pac
     // the socket's params: `new Socket('/socket', { params: { user } })`; a bad name is HTTP 403 before the upgrade
     connect: (params) => isName(params.user) ? { user: params.user } : false
   })
-  hub.channel('room:{name}', RoomChannel)
+  hub.channel('room:{name}', RoomChannel, { presence: true })
   hub.channel('user:{id}', DirectChannel)
   const page = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8')
   const client = phoenixBrowserBuild()

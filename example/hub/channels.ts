@@ -20,6 +20,8 @@ export class RoomChannel extends Channel<{ name: string }, Record<string, unknow
   override async onJoin () {
     if (!isName(this.params.name)) throw new ClientError('BAD_ROOM', 'room names are letters, digits, _ . - (at most 32)')
     await this.broadcastFrom('user_joined', { user: this.assigns.user })
+    // who is online: one meta per open tab, untracked when it leaves
+    this.presence.track(this.assigns.user, { online_at: Date.now() })
     return { room: this.params.name, user: this.assigns.user }
   }
 

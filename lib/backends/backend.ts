@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Connection } from '../connection/connection.js'
 import type { BackendHistory } from '../history/room-history.js'
+import type { PresenceStore } from './presence-store.js'
 
 /** Whom a published frame is for. */
 export type Target =
@@ -153,4 +154,6 @@ export interface Backend {
   revoke? (key: string, forMs: number): Promise<void>
   /** Whether any of `keys` is refused now, on any node's word. */
   revoked? (keys: readonly string[]): Promise<boolean>
+  /** Optional: cluster-wide storage of the channels hub's presences. Without it, a hub's presence lists this node's presences only. */
+  readonly hubPresence?: PresenceStore | undefined
 }

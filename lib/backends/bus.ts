@@ -1,6 +1,7 @@
 import { ClusterBackend, type ClusterOptions } from './cluster.js'
 import type { ClusterTransport, ConnectionRecord, NodeState, NodeStateUpdate } from './cluster-transport.js'
 import { LocalRevocations } from '../credentials/revocations.js'
+import { BusPresence } from './bus-presence.js'
 
 /** One node's published state on the bus, with its expiry. */
 interface NodeEntry {
@@ -51,6 +52,7 @@ class BusState {
   readonly transports = new Set<BusTransport>()
   /** Shared by every node, like Redis keys. */
   readonly revocations = new LocalRevocations()
+  readonly presence = new BusPresence(() => this.check())
   down = false
 
   attach (transport: BusTransport): void {
@@ -119,6 +121,10 @@ class BusTransport implements ClusterTransport {
   private statusHandler!: (status: 'up' | 'down', error?: Error) => void
 
   constructor (private readonly bus: BusState) {}
+
+  get presence (): BusPresence {
+    return this.bus.presence
+  }
 
   async connect (): Promise<void> {
     this.bus.check()

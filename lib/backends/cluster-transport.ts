@@ -1,4 +1,5 @@
 import type { HistoryStore } from '../history/history-store.js'
+import type { PresenceTransport } from './presence-store.js'
 
 /** What a node publishes about one of its connections. */
 export interface ConnectionRecord {
@@ -99,4 +100,6 @@ export interface ClusterTransport {
   revoke? (key: string, forMs: number): Promise<void>
   /** Optional, with `revoke`: whether any of the keys is stored and not expired. */
   revoked? (keys: readonly string[]): Promise<boolean>
+  /** Optional: where each node's hub presences live (one record per node and topic, expiring like its state). Without it, presence is per node. */
+  readonly presence?: PresenceTransport
 }

@@ -13,6 +13,7 @@ import type { ClusterTransport, ConnectionRecord } from './cluster-transport.js'
 import { matches, record, sum } from './cluster-records.js'
 import { seal, unseal, type EnvelopeHeader } from './envelope.js'
 import { MemoryBackend } from './memory.js'
+import { clusterPresenceStore, type PresenceStore } from './cluster-presence-store.js'
 import type { HistoryStore, Relay } from '../history/history-store.js'
 import { SyncMarkers, type SyncMarker } from '../history/sync-markers.js'
 
@@ -33,6 +34,8 @@ export class ClusterBackend extends MemoryBackend {
   private requests!: ClusterRequests
   private readonly publications = new Publications(() => this.presence.connected, () => this.context.log)
   private readonly subscribing = new Map<string, Promise<void>>()
+  /** Cluster-wide storage of the hub's presences, when the transport keeps it (set by start). */
+  hubPresence: PresenceStore | undefined
   private readonly markers = new SyncMarkers()
 
   constructor (private readonly transport: ClusterTransport, name: string, options: ClusterOptions = {}) {
@@ -55,6 +58,7 @@ export class ClusterBackend extends MemoryBackend {
       }),
       size: () => context.local.size
     })
+    this.hubPresence = clusterPresenceStore(this.transport.presence, context.nodeId, this.heartbeatMs, this.ttlMs, async () => await this.others())
     this.transport.onMessage((channel, payload) => this.receive(channel, payload))
     this.transport.onStatus((status, error) => this.presence.statusChanged(status, error))
     try {

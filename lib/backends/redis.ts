@@ -4,6 +4,7 @@ import { ERR_BACKEND_DEPENDENCY_MISSING, ERR_OPTION_INVALID } from '../errors.js
 import { ClusterBackend } from './cluster.js'
 import { describeValue, type ClusterOptions } from './cluster-options.js'
 import type { ClusterTransport, ConnectionRecord, NodeState, NodeStateUpdate } from './cluster-transport.js'
+import { RedisPresence } from './redis-presence.js'
 import { defineHistoryCommands, RedisHistory, type HistoryClient } from './redis-history.js'
 
 /**
@@ -122,8 +123,11 @@ class RedisTransport implements ClusterTransport {
   private usable = false
   readonly history = new RedisHistory(() => this.pub as unknown as HistoryClient, this.options.prefix, (name) => this.channel(name))
 
+  readonly presence: RedisPresence
+
   constructor (private readonly options: TransportOptions) {
     this.prefix = options.prefix
+    this.presence = new RedisPresence(() => this.pub, options.prefix)
     this.description = options.url === undefined ? 'the Redis client passed in' : redact(options.url)
   }
 

@@ -9,6 +9,7 @@ import { versionOf } from './codec.js'
 import { connectParams } from './connect-params.js'
 import { serveHub, WebSocketHub } from './hub.js'
 import { HubRuntime, type HubAdmission } from './hub-runtime.js'
+import { resolveRateLimit, type RateLimitOptions } from '../rate-limit/options.js'
 
 /** Decides a socket before the upgrade from its params (the query string, nested as `a[b]=1`): `false` answers HTTP 403; an object becomes the socket's assigns. */
 export type HubConnect = (params: Record<string, unknown>, request: FastifyRequest) => boolean | object | Promise<boolean | object>
@@ -36,6 +37,13 @@ export interface WebSocketHubOptions extends UpgradeRouteOptions {
   hooks?: WebSocketHooks
   /** Runs before every channel's `onJoin`; it may refuse the join. */
   beforeJoin?: JoinHook | JoinHook[]
+  /**
+   * Per-socket rate limit of events (heartbeats are free), and of joins apart with `joins`:
+   * over it, an `error` reply `{ reason: 'rate limited', code: 'RATE_LIMITED', retryAfterMs }`;
+   * sustained abuse (`closeAfter`) closes with 1008. `false`: none.
+   * @default the plugin's `rateLimit` (none)
+   */
+  rateLimit?: RateLimitOptions | false
 }
 
 const HTTP_FORBIDDEN = 403
@@ -52,7 +60,7 @@ const DEFAULTS = { maxChannels: 100, idleTimeoutMs: 60_000, maxTopicLength: 1024
 export function addWebSocketHub (this: FastifyInstance, path: string, options: WebSocketHubOptions = {}): WebSocketHub {
   const state = (this as unknown as { [kState]: PluginState })[kState]
   if (typeof path !== 'string' || path.length === 0 || !path.startsWith('/')) throw new ERR_OPTION_INVALID('path', 'must be a string starting with "/"')
-  const { connect, maxChannels, idleTimeoutMs, maxTopicLength, hooks, beforeJoin, ...fastifyOptions } = options
+  const { connect, maxChannels, idleTimeoutMs, maxTopicLength, hooks, beforeJoin, rateLimit, ...fastifyOptions } = options
   if (connect !== undefined && typeof connect !== 'function') throw new ERR_OPTION_INVALID('connect', 'must be a function')
   const joinHooks = beforeJoin === undefined ? [] : Array.isArray(beforeJoin) ? beforeJoin : [beforeJoin]
   if (joinHooks.some((hook) => typeof hook !== 'function')) throw new ERR_OPTION_INVALID('beforeJoin', 'must be a function or an array of functions')
@@ -64,7 +72,8 @@ export function addWebSocketHub (this: FastifyInstance, path: string, options: W
     maxTopicLength: count('maxTopicLength', maxTopicLength, DEFAULTS.maxTopicLength, 1),
     protoAction: state.options.onProtoPoisoning,
     hooks: normalizeHooks(hooks, 'hooks'),
-    beforeJoin: joinHooks
+    beforeJoin: joinHooks,
+    rateLimit: rateLimit === false ? undefined : rateLimit === undefined ? state.options.rateLimit : resolveRateLimit(rateLimit)
   })
   const hub = runtime.hub
   serveHub(hub, runtime)

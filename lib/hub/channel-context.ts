@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { Connection } from '../connection/connection.js'
 import type { ConnectionManager } from '../manager/connection-manager.js'
 import type { HubRef } from './codec.js'
+import type { Presence } from './presence/presence-types.js'
 
 /** Why a channel ended: the client left, the server kicked it, the client joined the topic again, or the socket closed. */
 export type LeaveReason = 'leave' | 'kick' | 'rejoin' | 'disconnect'
@@ -27,6 +28,10 @@ export interface ChannelSocket {
   readonly hub: HubBroadcaster
   /** Writes `[joinRef, null, topic, event, payload]` to this socket. */
   push (joinRef: HubRef, topic: string, event: string, payload: object): boolean
+  /** The same, with the payload already serialised. */
+  pushJson (joinRef: HubRef, topic: string, event: string, json: string): boolean
+  /** The presence of a channel's topic (`this.presence`). */
+  presenceFor (context: ChannelContext): Presence
   /** Ends the channel on `topic` from the server side (phx_close); a no-op when it is no longer joined with `joinRef`. */
   kick (topic: string, joinRef: HubRef): Promise<void>
   /** Broadcasts on a topic of this socket's hub. */
@@ -42,4 +47,6 @@ export interface ChannelContext {
   readonly socket: ChannelSocket
   state: object | undefined
   log: FastifyBaseLogger | undefined
+  /** `this.presence`, made on first use. */
+  presence?: Presence
 }

@@ -7,6 +7,10 @@ import type { Token } from '../resources/container.js'
 import type { Channel } from './channel.js'
 import type { HubBroadcaster, HubBroadcastOptions } from './channel-context.js'
 import type { EventTable } from './event-table.js'
+import type { ChannelContext } from './channel-context.js'
+import type { ChannelPresenceOptions, Presence } from './presence/presence-types.js'
+import type { HistoryOptions } from '../history/history-rooms.js'
+import type { RateLimits } from '../rate-limit/options.js'
 
 /** A channel class as `hub.channel` takes it. */
 export type ChannelClass<A extends unknown[] = never[]> = new (...args: A) => Channel<object, object, object>
@@ -18,6 +22,17 @@ export type ChannelClass<A extends unknown[] = never[]> = new (...args: A) => Ch
 export interface ChannelOptions<A extends readonly unknown[] = readonly unknown[]> {
   /** The constructor's leading arguments; the rest come from the DI container. */
   args?: A
+  /**
+   * Presence on these topics: every join gets `presence_state`, changes go out as
+   * batched `presence_diff`s, and `this.presence` / `hub.presence(topic)` track (docs/presence.md).
+   * @default false
+   */
+  presence?: boolean | ChannelPresenceOptions
+  /**
+   * Keep the topics' last `size` broadcasts for `ttlMs`: each carries `offset` and `epoch`
+   * in its payload, and a join with `{ since: { offset, epoch } }` gets what it missed before its reply (docs/presence.md).
+   */
+  history?: HistoryOptions
 }
 
 /** One declared channel, fixed at declaration. */
@@ -67,6 +82,8 @@ export interface SocketHost {
   readonly maxTopicLength: number
   readonly protoAction: ProtoAction
   readonly beforeJoin: readonly JoinHook[]
+  /** The hub's rate limits (events, and joins apart), if any. */
+  readonly rateLimit: RateLimits | undefined
   readonly joinSteps: readonly JoinStep[]
   find (topic: string): { spec: ChannelSpec, params: Record<string, string> } | undefined
   hooksFor (spec: ChannelSpec): HookChain | undefined
@@ -74,4 +91,10 @@ export interface SocketHost {
   broadcast (topic: string, event: string, payload: object, options?: HubBroadcastOptions): Promise<void>
   /** The socket closed and every channel of it has left. */
   released (socket: object): void
+  /** A channel of a socket ended (before its `onLeave`). */
+  channelEnded (context: ChannelContext): void
+  /** Subscribes a joining channel to its topic (recovering what it missed when the join asks and the topic keeps history). */
+  subscribe (connection: Connection, topic: string, spec: ChannelSpec, payload: Record<string, unknown>, response: Record<string, unknown>): Promise<void>
+  /** `this.presence` of a channel; throws when its topic has no presence. */
+  presenceFor (context: ChannelContext): Presence
 }

@@ -3,6 +3,7 @@ import type { Connection } from '../connection/connection.js'
 import type { ConnectionManager } from '../manager/connection-manager.js'
 import { kChannel } from '../symbols.js'
 import type { ChannelContext, HubBroadcaster, HubBroadcastOptions, LeaveReason } from './channel-context.js'
+import type { Presence } from './presence/presence-types.js'
 
 let constructing: ChannelContext | undefined
 
@@ -104,6 +105,16 @@ export class Channel<Params extends object = Record<string, string>, State exten
 
   set state (value: State) {
     this[kChannel].state = value
+  }
+
+  /**
+   * The presence of this channel's topic (declare the channel with `{ presence: true }`):
+   * what it tracks is untracked when the channel ends.
+   * @example this.presence.track(this.assigns.user, { online_at: Date.now() })
+   */
+  get presence (): Presence {
+    const context = this[kChannel]
+    return context.presence ?? context.socket.presenceFor(context)
   }
 
   /** Sends an event to this subscriber only (with its join ref); false if the socket is closed or held back. */

@@ -2,6 +2,7 @@ import { Connection, type ConnectionSettings } from '../connection/connection.js
 import type { WebSocketLike } from '../connection/websocket-like.js'
 import { kWrite, kWriteOwn } from '../symbols.js'
 import { transcodeBroadcast, type HubVersion } from './codec.js'
+import { isWrapped, unwrap } from './history/history-frame.js'
 
 const OPEN_BRACKET = 0x5b
 
@@ -15,6 +16,18 @@ const OPEN_BRACKET = 0x5b
  */
 let lastV2: Buffer | undefined
 let lastV1: Buffer | undefined
+
+let lastWrapped: Buffer | undefined
+let lastUnwrapped: Buffer | undefined
+
+/** A wrapped broadcast of a topic with history, unwrapped once per frame per node. */
+function unwrapped (frame: Buffer): Buffer | undefined {
+  if (frame !== lastWrapped) {
+    lastWrapped = frame
+    lastUnwrapped = unwrap(frame)
+  }
+  return lastUnwrapped
+}
 
 function asV1 (frame: Buffer): Buffer | undefined {
   if (frame !== lastV2) {
@@ -32,7 +45,11 @@ export class HubConnection extends Connection {
 
   override [kWrite] (data: string | Buffer, binary: boolean): boolean {
     if (typeof data === 'string') return super[kWrite](data, binary)
-    if (data[0] !== OPEN_BRACKET) return false
+    if (data[0] !== OPEN_BRACKET) {
+      const inner = isWrapped(data) ? unwrapped(data) : undefined
+      if (inner === undefined) return false
+      data = inner
+    }
     if (this.version === 2) return super[kWrite](data, binary)
     const v1 = asV1(data)
     return v1 === undefined ? false : super[kWrite](v1, binary)

@@ -9,7 +9,7 @@ import { delivery } from '../manager/send-options.js'
 import type { ProtoAction } from '../messages/json-frame.js'
 import { Connection } from '../connection/connection.js'
 import { parameterTokens } from '../resources/container.js'
-import { kAdd, kBackend, kHubAssigns, kRemove, kSettings } from '../symbols.js'
+import { kAdd, kBackend, kChannel, kHubAssigns, kRemove, kSettings, kSubscribe } from '../symbols.js'
 import { Channel } from './channel.js'
 import type { HubBroadcastOptions } from './channel-context.js'
 import type { ChannelSpec, JoinHook, JoinStep, SocketHost } from './channel-spec.js'
@@ -19,6 +19,11 @@ import { HubConnection } from './hub-connection.js'
 import { HubSocket } from './hub-socket.js'
 import { findChannel, type ChannelDeclaration, type HubServer, type WebSocketHub } from './hub.js'
 import { IdleSweep } from './idle-sweep.js'
+import type { ChannelContext } from './channel-context.js'
+import { HubPresence } from './presence/hub-presence.js'
+import { HubHistory } from './history/hub-history.js'
+import type { RateLimits } from '../rate-limit/options.js'
+import type { Presence } from './presence/presence-types.js'
 
 type HookTier = Partial<Record<HookEvent, WebSocketHook[]>>
 
@@ -37,6 +42,7 @@ export interface HubSettings {
   readonly protoAction: ProtoAction
   readonly hooks: HookTier
   readonly beforeJoin: readonly JoinHook[]
+  readonly rateLimit: RateLimits | undefined
 }
 
 /** Extensions add join steps here (presence, history): they run for every channel of every hub of the app. */
@@ -52,10 +58,14 @@ export class HubRuntime implements SocketHost, HubServer {
   readonly maxTopicLength: number
   readonly protoAction: ProtoAction
   readonly beforeJoin: readonly JoinHook[]
+  readonly rateLimit: RateLimits | undefined
   private readonly specs = new Map<ChannelDeclaration, ChannelSpec>()
   private readonly chains = new Map<ChannelSpec, HookChain | undefined>()
   private readonly sweep: IdleSweep
   private readonly roomPrefix: string
+  private readonly presenceSteps: readonly JoinStep[]
+  readonly presences: HubPresence
+  private readonly history: HubHistory
 
   constructor (
     readonly hub: WebSocketHub,
@@ -68,13 +78,45 @@ export class HubRuntime implements SocketHost, HubServer {
     this.maxTopicLength = settings.maxTopicLength
     this.protoAction = settings.protoAction
     this.beforeJoin = settings.beforeJoin
+    this.rateLimit = settings.rateLimit
     // a NUL can start no room name a route would use by accident: hub topics never meet resource rooms
     this.roomPrefix = `\u0000hub\u0000${settings.path}\u0000`
     this.sweep = new IdleSweep(this.sockets, settings.idleTimeoutMs)
+    this.presences = new HubPresence({
+      log: instance.log,
+      find: (topic) => this.find(topic),
+      roomOf: (topic) => this.roomOf(topic),
+      store: () => manager[kBackend].hubPresence,
+      broadcast: async (topic, event, payload) => await this.publish(topic, event, payloadJson(payload))
+    })
+    this.history = new HubHistory({
+      find: (topic) => this.find(topic),
+      roomOf: (topic) => this.roomOf(topic),
+      backendHistory: () => manager[kBackend].history,
+      subscribe: async (connection, room) => await manager[kSubscribe](connection, room)
+    })
+    this.presenceSteps = [({ channel, spec }) => this.presences.joined(channel[kChannel], spec)]
   }
 
   get joinSteps (): readonly JoinStep[] {
-    return joinStepsOf.get(this.manager) ?? []
+    const extensions = joinStepsOf.get(this.manager)
+    return extensions === undefined ? this.presenceSteps : [...extensions, ...this.presenceSteps]
+  }
+
+  async subscribe (connection: Connection, topic: string, spec: ChannelSpec, payload: Record<string, unknown>, response: Record<string, unknown>): Promise<void> {
+    await this.history.subscribe(connection, topic, spec, payload, response)
+  }
+
+  channelEnded (context: ChannelContext): void {
+    this.presences.ended(context)
+  }
+
+  presenceFor (context: ChannelContext): Presence {
+    return this.presences.forChannel(context)
+  }
+
+  presence (topic: string): Presence {
+    return this.presences.forTopic(topic)
   }
 
   declare (declaration: ChannelDeclaration): void {
@@ -83,7 +125,9 @@ export class HubRuntime implements SocketHost, HubServer {
     const injected = parameterTokens(cls, args.length)
     if (injected.length > 0) this.manager.container.check(cls, args.length, BUILT_INS)
     classHooksOf(cls)
-    this.specs.set(declaration, { pattern: declaration.pattern, cls, args, injected, options, table: eventTableOf(cls, Channel.prototype) })
+    const spec: ChannelSpec = { pattern: declaration.pattern, cls, args, injected, options, table: eventTableOf(cls, Channel.prototype) }
+    this.history.declared(spec, this.manager[kBackend].name)
+    this.specs.set(declaration, spec)
   }
 
   find (topic: string): { spec: ChannelSpec, params: Record<string, string> } | undefined {
@@ -106,7 +150,15 @@ export class HubRuntime implements SocketHost, HubServer {
   async broadcast (topic: string, event: string, payload: object, options: HubBroadcastOptions = {}): Promise<void> {
     if (typeof topic !== 'string' || topic.length === 0) throw new ERR_OPTION_INVALID('topic', 'must be a non-empty string')
     if (typeof event !== 'string' || event.length === 0) throw new ERR_OPTION_INVALID('event', 'must be a non-empty string')
-    const frame = Buffer.from(encodeFrame(2, null, null, topic, event, payloadJson(payload)))
+    const json = payloadJson(payload)
+    const limits = this.history.limitsOf(topic)
+    if (limits === undefined) await this.publish(topic, event, json, options)
+    else await this.history.publish(topic, event, json, limits, delivery(options))
+  }
+
+  /** A broadcast that never enters a topic's history (presence diffs: a replayed one would undo a later state). */
+  async publish (topic: string, event: string, json: string, options: HubBroadcastOptions = {}): Promise<void> {
+    const frame = Buffer.from(encodeFrame(2, null, null, topic, event, json))
     await this.manager[kBackend].publish({ kind: 'room', room: this.roomOf(topic) }, frame, delivery(options))
   }
 
@@ -132,6 +184,7 @@ export class HubRuntime implements SocketHost, HubServer {
 
   stop (): void {
     this.sweep.stop()
+    this.presences.stop()
   }
 }
 

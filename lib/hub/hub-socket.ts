@@ -11,8 +11,10 @@ import { decodeBinaryHeader, decodeText, encodeFrame, encodeReply, payloadJson, 
 import { handleEvent } from './event-flow.js'
 import type { HubConnection } from './hub-connection.js'
 import { join } from './join-flow.js'
+import { HubRateLimits } from './hub-rate-limit.js'
 import { REASON } from './replies.js'
 import type { FlowSocket, Joined } from './socket-types.js'
+import type { Presence } from './presence/presence-types.js'
 import type { ConnectionManager } from '../manager/connection-manager.js'
 
 /** Work queued behind slow handlers beyond this pauses the socket, so a flood waits in TCP rather than in memory. */
@@ -39,6 +41,7 @@ export class HubSocket implements FlowSocket {
   /** Paused because the client is not reading its replies fast enough. */
   private writeBound = false
   private scope: ConnectionScope | undefined
+  private readonly limits: HubRateLimits | undefined
   private childLog: FastifyBaseLogger | undefined
 
   constructor (
@@ -49,6 +52,7 @@ export class HubSocket implements FlowSocket {
     private readonly socket: WebSocketLike,
     private readonly container: Container
   ) {
+    this.limits = host.rateLimit === undefined ? undefined : new HubRateLimits(host.rateLimit, host.manager.metrics)
     socket.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary))
     socket.on('close', () => this.onClose())
     socket.on('error', (err: Error) => this.log.debug({ err }, 'socket error'))
@@ -84,6 +88,7 @@ export class HubSocket implements FlowSocket {
       else this.reply(null, message.ref, topic, 'error', { reason: REASON.unmatched })
       return
     }
+    if (this.limits !== undefined && !this.admitted(message)) return
     if (topic.length > this.host.maxTopicLength) {
       this.log.debug({ length: topic.length }, 'topic too long')
       return this.reply(null, message.ref, topic.slice(0, this.host.maxTopicLength), 'error', { reason: REASON.topicTooLong })
@@ -107,6 +112,21 @@ export class HubSocket implements FlowSocket {
       this.writeBound = false
       if (!this.paused) this.socket.resume()
     })
+  }
+
+  /** Takes a token for an event or a join; over the limit the push gets an error reply (or, on sustained abuse, the socket a 1008) and goes no further. */
+  private admitted (message: HubMessage): boolean {
+    // frames that were already read when an abuser's close began are dropped uncounted
+    if (!this.connection.isOpen) return false
+    const admission = (this.limits as HubRateLimits).admit(message.event === PHX.join, Date.now())
+    if (admission.ok) return true
+    if (admission.abusive) {
+      this.log.info({ closeCode: CloseCode.POLICY_VIOLATION }, 'rate limit exceeded again and again; closing')
+      this.connection.close(CloseCode.POLICY_VIOLATION, 'rate limit exceeded')
+      return false
+    }
+    this.reply(null, message.ref, message.topic.slice(0, this.host.maxTopicLength), 'error', { reason: REASON.rateLimited, code: 'RATE_LIMITED', retryAfterMs: admission.retryAfterMs })
+    return false
   }
 
   private malformed (error: HubFrameError): void {
@@ -152,6 +172,7 @@ export class HubSocket implements FlowSocket {
   async end (joined: Joined, reason: LeaveReason): Promise<void> {
     // a topic's messages run one at a time, so the channel ended is always the topic's current one
     this.channels.delete(joined.topic)
+    this.host.channelEnded(joined.context)
     await this.host.manager.leaveRoom(this.connection, this.host.roomOf(joined.topic)).catch((err: unknown) => {
       this.log.error({ err, topic: joined.topic }, 'backend failed to unsubscribe a channel')
     })
@@ -171,7 +192,15 @@ export class HubSocket implements FlowSocket {
   }
 
   push (joinRef: HubRef, topic: string, event: string, payload: object): boolean {
-    return this.connection[kWriteOwn](encodeFrame(this.connection.version, joinRef, null, topic, event, payloadJson(payload)))
+    return this.pushJson(joinRef, topic, event, payloadJson(payload))
+  }
+
+  pushJson (joinRef: HubRef, topic: string, event: string, json: string): boolean {
+    return this.connection[kWriteOwn](encodeFrame(this.connection.version, joinRef, null, topic, event, json))
+  }
+
+  presenceFor (context: ChannelContext): Presence {
+    return this.host.presenceFor(context)
   }
 
   async broadcast (topic: string, event: string, payload: object, options?: HubBroadcastOptions): Promise<void> {
@@ -233,6 +262,7 @@ export class HubSocket implements FlowSocket {
     const joined = [...this.channels.values()]
     this.channels.clear()
     for (const channel of joined) {
+      this.host.channelEnded(channel.context)
       if (typeof channel.channel.onLeave !== 'function') continue
       try {
         await channel.channel.onLeave('disconnect')

@@ -5,6 +5,9 @@ import { Channel } from './channel.js'
 import type { HubBroadcastOptions } from './channel-context.js'
 import type { ChannelClass, ChannelOptions } from './channel-spec.js'
 import { TopicRouter } from './topic-pattern.js'
+import { checkPresenceOption } from './presence/hub-presence.js'
+import { historyLimits } from './history/hub-history.js'
+import type { Presence } from './presence/presence-types.js'
 
 const kServe = Symbol('pachinko.hubServe')
 const kFind = Symbol('pachinko.hubFind')
@@ -20,6 +23,7 @@ export interface ChannelDeclaration {
 export interface HubServer {
   declare (declaration: ChannelDeclaration): void
   broadcast (topic: string, event: string, payload: object, options?: HubBroadcastOptions): Promise<void>
+  presence (topic: string): Presence
 }
 
 /** Options of `hub.include(other, options)`. */
@@ -53,6 +57,8 @@ export class WebSocketHub {
     }
     if (options === null || typeof options !== 'object') throw new ERR_OPTION_INVALID('hub.channel options', 'must be an object')
     if (options.args !== undefined && !Array.isArray(options.args)) throw new ERR_OPTION_INVALID('hub.channel options.args', 'must be an array of constructor arguments')
+    checkPresenceOption(options.presence)
+    historyLimits(options.history)
     this.add({ pattern, cls: cls as unknown as ChannelClass<unknown[]>, options: options as ChannelOptions })
     return this
   }
@@ -79,6 +85,19 @@ export class WebSocketHub {
     if (server !== undefined) work.push(server.broadcast(topic, event, payload, options))
     for (const { parent, prefix } of this.mounts) work.push(parent.broadcast(prefix + topic, event, payload, options))
     await Promise.all(work)
+  }
+
+  /**
+   * The presence of a topic whose channel is declared with `{ presence: true }`,
+   * from the server side: what it tracks belongs to this node until untracked.
+   * @example hub.presence('room:42').track('bot', { name: 'Announcer' })
+   */
+  presence (topic: string): Presence {
+    const server = this[kHubRuntime]
+    if (server !== undefined) return server.presence(topic)
+    const mount = this.mounts[0]
+    if (mount === undefined) throw new ERR_HUB_NOT_SERVED()
+    return mount.parent.presence(mount.prefix + topic)
   }
 
   /** The patterns this hub answers, included ones too, most specific first. */

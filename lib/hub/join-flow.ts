@@ -1,5 +1,4 @@
 import { ClientError } from '../messages/wire-errors.js'
-import { kSubscribe } from '../symbols.js'
 import type { Channel } from './channel.js'
 import type { ChannelContext } from './channel-context.js'
 import type { JoinContext } from './channel-spec.js'
@@ -37,7 +36,7 @@ export async function join (socket: FlowSocket, message: HubMessage): Promise<vo
     outcome = await decide(socket, joined, message.payload)
     if (outcome.ok) {
       socket.channels.set(topic, joined)
-      await socket.host.manager[kSubscribe](socket.connection, socket.host.roomOf(topic))
+      await socket.host.subscribe(socket.connection, topic, found.spec, message.payload, outcome.response)
       for (const step of socket.host.joinSteps) await step({ channel, spec: found.spec, response: outcome.response })
     }
   } catch (err) {

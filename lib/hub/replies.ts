@@ -13,7 +13,8 @@ export const REASON = {
   internal: 'internal',
   validation: 'validation',
   unknownEvent: 'unknown event',
-  topicTooLong: 'topic too long'
+  topicTooLong: 'topic too long',
+  rateLimited: 'rate limited'
 } as const
 
 /** The error response for what a join or an event handler threw: a ClientError as it is, anything else as `internal`. */
