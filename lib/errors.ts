@@ -163,16 +163,22 @@ export const ERR_CHANGE_FEED_DUPLICATE = createError<[string]>(
   'A change feed is already registered in this scope or one it is nested in (at "%s"); register one feed per scope, in sibling scopes if you need several', 500)
 
 // channels hub
+/** `FST_PACHINKO_HUB_PATTERN_INVALID`: `hub.channel` got an empty, reserved, malformed or duplicate topic pattern. */
 export const ERR_HUB_PATTERN_INVALID = createError<[string, string]>(
   'FST_PACHINKO_HUB_PATTERN_INVALID', 'Invalid topic pattern "%s": %s', 500, TypeError)
+/** `FST_PACHINKO_HUB_NOT_CHANNEL`: `hub.channel` got something that is not a `Channel` subclass. */
 export const ERR_HUB_NOT_CHANNEL = createError<[string, string]>(
   'FST_PACHINKO_HUB_NOT_CHANNEL', 'hub.channel("%s"): %s is not a Channel subclass; extend Channel from fastify-pachinko', 500, TypeError)
+/** `FST_PACHINKO_HUB_EVENT_INVALID`: `@handlesEvent` got an empty or reserved event, one bound twice, or a non-method. */
 export const ERR_HUB_EVENT_INVALID = createError<[string, string]>(
   'FST_PACHINKO_HUB_EVENT_INVALID', '%s: %s', 500, TypeError)
+/** `FST_PACHINKO_HUB_NOT_SERIALIZABLE`: a hub payload is not a JSON-serialisable object. */
 export const ERR_HUB_NOT_SERIALIZABLE = createError<[string, { cause: unknown }?]>(
   'FST_PACHINKO_HUB_NOT_SERIALIZABLE', 'A hub payload must be a JSON-serialisable object: %s', 500, TypeError)
+/** `FST_PACHINKO_HUB_NOT_SERVED`: `broadcast` on a hub that no served hub includes. */
 export const ERR_HUB_NOT_SERVED = createError<[]>(
   'FST_PACHINKO_HUB_NOT_SERVED', 'This hub is not served on any path: declare it with app.addWebSocketHub(path) or include it in one that is', 500)
 // hub presence
+/** `FST_PACHINKO_HUB_PRESENCE_OFF`: presence used on a topic whose channel was declared without it. */
 export const ERR_HUB_PRESENCE_OFF = createError<[string]>(
   'FST_PACHINKO_HUB_PRESENCE_OFF', 'Topic "%s" has no presence: declare its channel with hub.channel(pattern, Channel, { presence: true })', 500)

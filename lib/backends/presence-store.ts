@@ -34,8 +34,12 @@ export interface PresenceStore {
 
 /** The transport's half: the same, for a node given by id, with the TTL given. */
 export interface PresenceTransport {
+  /** Sets and removes entries of `node`'s record of `topic`, which expires after `ttlMs` unless refreshed. */
   write (node: string, topic: string, set: PresenceEntries, removed: readonly string[], ttlMs: number): Promise<void>
+  /** Replaces `node`'s record of `topic`. */
   replace (node: string, topic: string, entries: PresenceEntries, ttlMs: number): Promise<void>
+  /** Extends `node`'s records of `topics` by `ttlMs`; false when one had expired already. */
   refresh (node: string, topics: readonly string[], ttlMs: number): Promise<boolean>
+  /** The entries each of `nodes` holds in `topic`, in the order of `nodes`. */
   read (nodes: readonly string[], topic: string): Promise<PresenceEntries[]>
 }

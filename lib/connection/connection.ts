@@ -57,6 +57,7 @@ export function newMetrics (): Metrics {
 
 /** What answers a connection's `refresh`: a new expiry (Date or epoch ms) accepts the credential, anything else refuses it. */
 export interface Refresher {
+  /** Gets the client's answer to `refresh`; returns the new expiry to keep the connection. */
   onRefresh (credential: unknown): unknown
 }
 

@@ -15,6 +15,7 @@ export interface HubBroadcastOptions {
 
 /** The hub a channel is served by, as a channel sees it: broadcasts on any of its topics. */
 export interface HubBroadcaster {
+  /** Sends `event` to every subscriber of `topic`, on every node. */
   broadcast (topic: string, event: string, payload?: object, options?: HubBroadcastOptions): Promise<void>
 }
 

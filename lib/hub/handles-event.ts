@@ -20,7 +20,10 @@ export interface EventRecord {
   strict: boolean | undefined
 }
 
-/** A method decorator that checks the method accepts the payload schema's static type. */
+/**
+ * A method decorator that checks the method accepts the payload schema's static type.
+ * @typeParam T the decorated method's type
+ */
 export type TypedEventDecorator<P> = <T extends (payload: P) => unknown> (
   target: object,
   key: string | symbol,

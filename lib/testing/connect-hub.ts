@@ -50,6 +50,7 @@ export interface TestHubSocket {
   join (topic: string, payload?: object): Promise<TestChannel>
   /** Sends a heartbeat and resolves on its reply. */
   heartbeat (): Promise<void>
+  /** Closes the socket and resolves with the close the server saw. */
   close (code?: number, reason?: string): Promise<CloseInfo>
 }
 
