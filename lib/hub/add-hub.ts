@@ -10,6 +10,7 @@ import { connectParams } from './connect-params.js'
 import { serveHub, WebSocketHub } from './hub.js'
 import { HubRuntime, type HubAdmission } from './hub-runtime.js'
 import { resolveRateLimit, type RateLimitOptions } from '../rate-limit/options.js'
+import { addChangeMirror } from '../change-feed/publish.js'
 
 /** Decides a socket before the upgrade from its params (the query string, nested as `a[b]=1`): `false` answers HTTP 403; an object becomes the socket's assigns. */
 export type HubConnect = (params: Record<string, unknown>, request: FastifyRequest) => boolean | object | Promise<boolean | object>
@@ -44,6 +45,15 @@ export interface WebSocketHubOptions extends UpgradeRouteOptions {
    * @default the plugin's `rateLimit` (none)
    */
   rateLimit?: RateLimitOptions | false
+  /**
+   * Mirrors the change feed's events (docs/change-feed.md) as hub topics: each
+   * event is broadcast as `change` on `<prefix><model>` and `<prefix>all`, so a
+   * Phoenix client joins `changes:author` like any topic. Declare a channel for
+   * those topics (e.g. `hub.channel('changes:{model}', ChangesChannel)`): its
+   * `onJoin` decides who may subscribe.
+   * @default false; `true` is `{ prefix: 'changes:' }`
+   */
+  changes?: boolean | { prefix?: string }
 }
 
 const HTTP_FORBIDDEN = 403
@@ -60,7 +70,8 @@ const DEFAULTS = { maxChannels: 100, idleTimeoutMs: 60_000, maxTopicLength: 1024
 export function addWebSocketHub (this: FastifyInstance, path: string, options: WebSocketHubOptions = {}): WebSocketHub {
   const state = (this as unknown as { [kState]: PluginState })[kState]
   if (typeof path !== 'string' || path.length === 0 || !path.startsWith('/')) throw new ERR_OPTION_INVALID('path', 'must be a string starting with "/"')
-  const { connect, maxChannels, idleTimeoutMs, maxTopicLength, hooks, beforeJoin, rateLimit, ...fastifyOptions } = options
+  const { connect, maxChannels, idleTimeoutMs, maxTopicLength, hooks, beforeJoin, rateLimit, changes, ...fastifyOptions } = options
+  const changesPrefix = changeTopicPrefix(changes)
   if (connect !== undefined && typeof connect !== 'function') throw new ERR_OPTION_INVALID('connect', 'must be a function')
   const joinHooks = beforeJoin === undefined ? [] : Array.isArray(beforeJoin) ? beforeJoin : [beforeJoin]
   if (joinHooks.some((hook) => typeof hook !== 'function')) throw new ERR_OPTION_INVALID('beforeJoin', 'must be a function or an array of functions')
@@ -81,6 +92,12 @@ export function addWebSocketHub (this: FastifyInstance, path: string, options: W
   const websocketPath = path.endsWith('/') ? path + 'websocket' : path + '/websocket'
   for (const url of [path, websocketPath]) {
     this.route({ ...fastifyOptions, preValidation, method: 'GET', url, websocket: true, handler: runtime.accept } as never)
+  }
+  if (changesPrefix !== undefined) {
+    const stopMirror = addChangeMirror(state.manager, async (event) => {
+      await Promise.all([hub.broadcast(changesPrefix + event.model, 'change', event), hub.broadcast(changesPrefix + 'all', 'change', event)])
+    })
+    this.addHook('onClose', async () => stopMirror())
   }
   this.addHook('onClose', async () => runtime.stop())
   this.log.debug({ hub: fullPath }, 'WebSocket hub declared')
@@ -124,4 +141,14 @@ function joinPrefix (prefix: string, path: string): string {
   if (prefix.length === 0) return path
   if (path === '/') return prefix
   return prefix + path
+}
+
+/** The topic prefix of the `changes` option, or undefined when it is off. */
+function changeTopicPrefix (changes: WebSocketHubOptions['changes']): string | undefined {
+  if (changes === undefined || changes === false) return undefined
+  if (changes === true) return 'changes:'
+  if (changes === null || typeof changes !== 'object' || (changes.prefix !== undefined && typeof changes.prefix !== 'string')) {
+    throw new ERR_OPTION_INVALID('changes', 'must be true, false or { prefix: string }')
+  }
+  return changes.prefix ?? 'changes:'
 }
