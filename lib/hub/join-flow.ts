@@ -1,3 +1,4 @@
+import { credentialExpired } from '../credentials/refresh.js'
 import { ClientError } from '../messages/wire-errors.js'
 import type { Channel } from './channel.js'
 import type { ChannelContext } from './channel-context.js'
@@ -20,6 +21,11 @@ export async function join (socket: FlowSocket, message: HubMessage): Promise<vo
   const { topic, joinRef, ref } = message
   const found = socket.host.find(topic)
   if (found === undefined) return socket.reply(null, ref, topic, 'error', { reason: REASON.unmatched })
+  // every join re-checks the socket's credential: an expired one subscribes to nothing more
+  if (credentialExpired(socket.connection)) {
+    socket.log.info({ topic }, 'join refused: the credential expired')
+    return socket.reply(null, ref, topic, 'error', { reason: REASON.credentialExpired, code: 'CREDENTIAL_EXPIRED' })
+  }
   const previous = socket.channels.get(topic)
   if (previous === undefined && socket.channels.size + socket.joining >= socket.host.maxChannels) {
     socket.log.info({ topic, limit: socket.host.maxChannels }, 'join refused: too many channels')

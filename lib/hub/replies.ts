@@ -14,7 +14,8 @@ export const REASON = {
   validation: 'validation',
   unknownEvent: 'unknown event',
   topicTooLong: 'topic too long',
-  rateLimited: 'rate limited'
+  rateLimited: 'rate limited',
+  credentialExpired: 'credential expired'
 } as const
 
 /** The error response for what a join or an event handler threw: a ClientError as it is, anything else as `internal`. */
