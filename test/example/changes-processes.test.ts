@@ -87,10 +87,13 @@ t.test('two processes over Redis: a write on one reaches subscribers of both; wi
   redisUp = false
   const during = await post(a.port, '/authors', { name: 'Grace' })
   t.same(during, { status: 201, json: { id: 2, name: 'Grace' } }, 'the response is not affected by the outage')
-  const warning = await a.next((line) => line.msg.includes('publishing the event failed'))
+  // a publish the backend already knew it could not make fails (the feed's warning); one handed to Redis
+  // just before the connection dropped is a loss the backend reports (broadcasts settle on hand-over)
+  const lost = (line: { msg: string }): boolean => line.msg.includes('publishing the event failed') || line.msg.includes('did not reach the other nodes')
+  const warning = await a.next(lost)
   t.equal(warning.level, 40)
   t.match(await allOnA(), { payload: { name: 'Grace' } }, 'the node\'s own subscribers still get it')
-  t.equal(a.logs.filter((line) => line.msg.includes('publishing the event failed')).length, 1, 'one line for the event')
+  t.equal(a.logs.filter((line) => line.level === 40 && lost(line)).length, 1, 'one warning for the event')
   t.notOk(a.logs.some((line) => line.level >= 50 && line.msg.includes('change feed')), 'nothing at error level from the feed')
 
   for (const child of [a.child, b.child]) {
