@@ -7,7 +7,7 @@ import { join, listen, next, phoenix } from './helpers/phoenix.js'
 /* The change feed's events as hub topics: a Phoenix client subscribes to changes:<model> like any topic. */
 
 class Changes extends Channel<{ model: string }> {
-  onJoin (payload: { token?: string }) {
+  override onJoin (payload: { token?: string }) {
     if (payload.token !== 'reader') return false           // the hub's own join rule guards the feed
     return { watching: this.params.model }
   }

@@ -7,13 +7,13 @@ import { join, listen, phoenix } from './helpers/phoenix.js'
 /* A hub join re-checks the socket's credential: once `expiresAt` has passed, no new channel is joined. */
 
 class Login extends Channel {
-  onJoin (payload: { validForMs?: number }) {
+  override onJoin (payload: { validForMs?: number }) {
     this.connection.expiresAt = new Date(Date.now() + (payload.validForMs ?? 60_000))
     return {}
   }
 }
 class Room extends Channel<{ id: string }> {
-  onJoin () { return { room: this.params.id } }
+  override onJoin () { return { room: this.params.id } }
 }
 
 t.test('a join after the credential expired gets an error reply; before, it joins', async (t) => {
