@@ -83,7 +83,7 @@ export interface CredentialOptions {
 
 /** A route's admission, resolved. */
 export interface RouteAdmission {
-  /** Undefined: any origin. */
+  /** Undefined: every origin is allowed. */
   check: OriginCheck | undefined
   requireOrigin: boolean
   identify: IdentifyUpgrade | undefined

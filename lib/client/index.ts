@@ -12,7 +12,7 @@ import { PachinkoClient, type ClientOptions } from './client.js'
  * handlers' return types.
  * @example
  * const chat = connectClient<typeof ChatRoom>('ws://localhost:3000/ws/chat/general?user=ann')
- * chat.on('newMessage', ({ user, text }) => console.log(user, text))
+ * chat.on('newMessage', ({ user, text }) => show(user, text))
  * const line = await chat.request('sendMessage', { text: 'hi' }, { timeoutMs: 5000 })
  */
 export function connectClient<R = unknown, D extends string = 'type'> (url: string, options?: ClientOptions): PachinkoClient<R, D> {

@@ -65,7 +65,7 @@ export function connectionLog (context: ConnectionContext): FastifyBaseLogger {
   return context.log
 }
 
-/** What `send`/`broadcast` accept: any message, or with an `Emits` type parameter, only the messages `static emits` declares. */
+/** What `send`/`broadcast` accept: every message, or with an `Emits` type parameter, only the messages `static emits` declares. */
 export type Outgoing<Emits extends TSchema> = TSchema extends Emits ? unknown : Static<Emits>
 
 /** The `validateOutgoing` mode a resource's connection runs with (the one place that reads it from the manager). */

@@ -51,7 +51,7 @@ export interface WebSocketRouteBaseOptions extends UpgradeRouteOptions, Admissio
    * The subprotocols this route speaks: the first of the client's
    * `Sec-WebSocket-Protocol` offers that is listed here is chosen
    * (`this.connection.protocol`); a client offering none of them gets HTTP 400.
-   * @default none: any offer is accepted as ws does, the first one
+   * @default none: every offer is accepted as ws does, the first one
    */
   subprotocols?: string[]
   /**
