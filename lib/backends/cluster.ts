@@ -1,17 +1,17 @@
-import { CloseCode, isValidCloseCode } from '../connection/close-codes.js'
 import type { Connection } from '../connection/connection.js'
 import { settleAll } from '../connection/delivery.js'
 import { nodeOf } from '../connection/ids.js'
 import { ERR_BACKEND_CONNECT, ERR_BACKEND_DEPENDENCY_MISSING, ERR_BACKEND_UNAVAILABLE, ERR_CONNECTION_NOT_FOUND } from '../errors.js'
 import type { BackendContext, ConnectionFilter, ConnectionRef, DeliveryOptions, Target } from './backend.js'
 import { ALL, node, room, user } from './cluster-channels.js'
+import { receiveClusterMessage, type ReceiveHost } from './cluster-receive.js'
 import { clusterTiming, type ClusterOptions } from './cluster-options.js'
 import { NodePresence } from './cluster-presence.js'
 import { Publications } from './cluster-publications.js'
 import { ClusterRequests } from './cluster-requests.js'
 import type { ClusterTransport, ConnectionRecord } from './cluster-transport.js'
 import { matches, record, sum } from './cluster-records.js'
-import { seal, unseal, type EnvelopeHeader } from './envelope.js'
+import { seal, type EnvelopeHeader } from './envelope.js'
 import { MemoryBackend } from './memory.js'
 import { clusterPresenceStore, type PresenceStore } from './cluster-presence-store.js'
 import type { HistoryStore, Relay } from '../history/history-store.js'
@@ -59,7 +59,14 @@ export class ClusterBackend extends MemoryBackend {
       size: () => context.local.size
     })
     this.hubPresence = clusterPresenceStore(this.transport.presence, context.nodeId, this.heartbeatMs, this.ttlMs, async () => await this.others())
-    this.transport.onMessage((channel, payload) => this.receive(channel, payload))
+    const host: ReceiveHost = {
+      context,
+      markers: this.markers,
+      requests: this.requests,
+      deliverLocally: (target, frame, options) => this.deliverLocally(target, frame, options),
+      disconnectLocalUser: (name, code, reason) => this.disconnectLocalUser(name, code, reason)
+    }
+    this.transport.onMessage((channel, payload) => receiveClusterMessage(host, channel, payload))
     this.transport.onStatus((status, error) => this.presence.statusChanged(status, error))
     try {
       await this.transport.connect()
@@ -273,51 +280,5 @@ export class ClusterBackend extends MemoryBackend {
     } catch (err) {
       throw new ERR_BACKEND_UNAVAILABLE(this.name, (err as Error).message, { cause: err })
     }
-  }
-
-  private receive (channel: string, payload: Buffer): void {
-    let message
-    try {
-      message = unseal(payload)
-    } catch (err) {
-      this.context.log.warn({ err, channel }, 'ignored a malformed cluster message')
-      return
-    }
-    const { header, frame } = message
-    if (header.op === 'sync') return this.markers.arrived(header.q)
-    if (header.n === this.context.nodeId) return
-    const exclude = header.x === undefined ? undefined : new Set(header.x)
-    let delivered: Promise<void> | undefined
-    if (channel.startsWith('room:')) {
-      delivered = this.deliverLocally({ kind: 'room', room: channel.slice(5) }, frame, { exclude, offset: header.o })
-    } else if (channel.startsWith('user:')) {
-      if (header.op === 'close') this.disconnectLocalUser(channel.slice(5), ...this.closeOf(header))
-      else delivered = this.deliverLocally({ kind: 'user', user: channel.slice(5) }, frame, { exclude })
-    } else if (channel === ALL) {
-      delivered = this.deliverLocally({ kind: 'all' }, frame, { exclude })
-    } else {
-      delivered = this.onNodeMessage(header, frame)
-    }
-    delivered?.catch((err: unknown) => this.context.log.debug({ err, channel }, 'cross-node delivery failed'))
-  }
-
-  private onNodeMessage (header: EnvelopeHeader, frame: Buffer): Promise<void> | undefined {
-    if (header.op === 'answer') return this.requests.answered(header, frame)
-    const target = this.context.local.get(header.id as string)
-    if (header.op === 'request') return this.requests.serve(target, header, frame)
-    if (target === undefined) return undefined
-    if (header.op === 'close') {
-      target.close(...this.closeOf(header))
-      return undefined
-    }
-    return this.context.deliverOne(target, frame, {})
-  }
-
-  /** A close op's code and reason; an invalid code (from an older node) is logged and becomes 1011 rather than a throw here. */
-  private closeOf (header: EnvelopeHeader): [number, string] {
-    const reason = typeof header.r === 'string' ? header.r : ''
-    if (isValidCloseCode(header.c)) return [header.c, reason]
-    this.context.log.warn({ code: header.c, from: header.n }, 'a node asked to close with an invalid close code; closing with 1011 instead')
-    return [CloseCode.INTERNAL_ERROR, reason]
   }
 }

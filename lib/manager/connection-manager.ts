@@ -12,20 +12,12 @@ import { ManagerHistory, type HistoryOptions, type JoinOptions, type Recovery } 
 import { changeEvent, type ChangeInput } from '../change-feed/event.js'
 import { publishEvent } from '../change-feed/publish.js'
 import { EmptyWaiters } from './empty-waiters.js'
+import { snapshotOf, told, type ManagerSnapshot } from './snapshot.js'
 import { revocationsOf, type RevocationStore } from '../credentials/revocations.js'
 import { checkRevocation, closeIfRevoked, revoke, type RevocationSubject, type RevokeOptions } from '../credentials/revoke.js'
 
 /** Decides whether a connection may join a room (the `authorizeJoin` plugin option). */
 export type JoinAuthorizer = (connection: Connection, room: string) => boolean | Promise<boolean>
-
-/** A point-in-time view of the manager, for an introspection route. */
-export interface ManagerSnapshot {
-  nodeId: string
-  backend: string
-  connections: number
-  rooms: number
-  metrics: Metrics
-}
 
 /**
  * `app.ws`: every live connection, rooms, users, targeted sends and
@@ -120,10 +112,7 @@ export class ConnectionManager {
     const rooms = handle[kRooms] ??= new Set()
     if (rooms.has(room)) return
     rooms.add(room)
-    await this[kBackend].join(handle, room).catch((err: unknown) => {
-      rooms.delete(room)
-      throw err
-    })
+    await told(this[kBackend].join(handle, room), () => rooms.delete(room))
   }
 
   /** Leaves a room. */
@@ -158,10 +147,7 @@ export class ConnectionManager {
     const previous = handle[kUser]
     if (previous === next || !this.registry.has(handle.id)) return
     handle[kUser] = next
-    await this[kBackend].identify(handle, next, previous).catch((err: unknown) => {
-      handle[kUser] = previous
-      throw err
-    })
+    await told(this[kBackend].identify(handle, next, previous), () => { handle[kUser] = previous })
     if (next !== undefined) await closeIfRevoked(this[kRevocations], this.metrics, handle)
   }
 
@@ -172,10 +158,7 @@ export class ConnectionManager {
     const labels = handle[kLabels] ??= new Set()
     if (labels.has(label) || !this.registry.has(handle.id)) return
     labels.add(label)
-    await this[kBackend].label(handle, label, true).catch((err: unknown) => {
-      labels.delete(label)
-      throw err
-    })
+    await told(this[kBackend].label(handle, label, true), () => labels.delete(label))
     await closeIfRevoked(this[kRevocations], this.metrics, handle)
   }
 
@@ -218,10 +201,8 @@ export class ConnectionManager {
   }
 
   /**
-   * Sends `message` to a connection on any node with a fresh ref and resolves
-   * with the payload of the client's reply (on this node, wherever the
-   * connection lives). Rejects with `FST_PACHINKO_CONNECTION_NOT_FOUND`,
-   * `FST_PACHINKO_REQUEST_TIMEOUT`, `FST_PACHINKO_REQUEST_CLOSED` or `FST_PACHINKO_REQUEST_FAILED`.
+   * Sends `message` to a connection on any node with a fresh ref; resolves with the client's reply payload, on this node.
+   * Rejects with `FST_PACHINKO_CONNECTION_NOT_FOUND`, `_REQUEST_TIMEOUT`, `_REQUEST_CLOSED` or `_REQUEST_FAILED`.
    * @example const { ok } = await app.ws.request(id, { type: 'confirm', payload: { text: 'Leave?' } }, { timeoutMs: 5000 })
    */
   async request<T = unknown> (id: string, message: object, options: { timeoutMs?: number } = {}): Promise<T> {
@@ -281,9 +262,7 @@ export class ConnectionManager {
 
   /** Counts and metrics, cheap enough for a health route. */
   snapshot (): ManagerSnapshot {
-    const rooms = new Set<string>()
-    for (const connection of this.registry.values()) for (const room of connection.rooms) rooms.add(room)
-    return { nodeId: this.nodeId, backend: this[kBackend].name, connections: this.size, rooms: rooms.size, metrics: { ...this.metrics } }
+    return snapshotOf(this.nodeId, this[kBackend].name, this.registry, this.metrics)
   }
 
   /** Resolves true once this node has no connection left, or false after `timeoutMs`. */
