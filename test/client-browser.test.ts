@@ -28,7 +28,7 @@ async function bundle (): Promise<{ code: string, inputs: string[] }> {
 
 t.test('bundles for the browser from lib/client alone: no Fastify, no ws, no server code', async (t) => {
   const { code, inputs } = await bundle()
-  t.same(inputs.sort(), ['lib/client/backoff.ts', 'lib/client/client.ts', 'lib/client/index.ts', 'lib/client/resume.ts'])
+  t.same(inputs.sort(), ['lib/client/backoff.ts', 'lib/client/client.ts', 'lib/client/index.ts', 'lib/client/request-error.ts', 'lib/client/resume.ts'])
   t.notMatch(code, /fastify|require\(|node:/i)
   t.ok(code.length < 30_000, `the bundle is small (${code.length} bytes)`)
 })

@@ -1,4 +1,5 @@
 import { backoffDelay, isFinalClose, type ReconnectOptions } from './backoff.js'
+import { ClientRequestError, type ErrorFrameBody } from './request-error.js'
 import type { ClientPayload, ClientTag, PayloadArgs, ReplyPayload, ServerPayload, ServerTag } from './contract-types.js'
 import { Resume, type ClientPosition, type ResumeOptions } from './resume.js'
 
@@ -63,22 +64,6 @@ export interface ClientOptions {
   isFinal?: (code: number) => boolean
   /** Reconnect with the position of the last broadcast from a room with history, as `?offset=&epoch=` (or the names given): see docs/history.md. */
   resume?: boolean | ResumeOptions
-}
-
-/** A request that failed: the server's error code (VALIDATION, INTERNAL, …) or TIMEOUT, CLOSED, QUEUE_FULL. */
-export class ClientRequestError extends Error {
-  constructor (readonly code: string, message: string, readonly issues?: Array<{ path: string, message: string }>) {
-    super(message)
-    this.name = 'ClientRequestError'
-  }
-}
-
-/** The body of an error frame. */
-export interface ErrorFrameBody {
-  code: string
-  message: string
-  tag?: string
-  issues?: Array<{ path: string, message: string }>
 }
 
 /** Options of one request. */

@@ -19,10 +19,12 @@ export function connectClient<R = unknown, D extends string = 'type'> (url: stri
   return new PachinkoClient<R, D>(url, options)
 }
 
-export { PachinkoClient, ClientRequestError } from './client.js'
+export { PachinkoClient } from './client.js'
+export { ClientRequestError } from './request-error.js'
 export { backoffDelay, isFinalClose } from './backoff.js'
-export type { ClientOptions, ClientStatus, StatusEvent, WebSocketLike, WebSocketConstructor, ErrorFrameBody, RequestOptions, RequestArgs } from './client.js'
+export type { ClientOptions, ClientStatus, StatusEvent, WebSocketLike, WebSocketConstructor, RequestOptions, RequestArgs } from './client.js'
 export type { ReconnectOptions } from './backoff.js'
+export type { ErrorFrameBody } from './request-error.js'
 export type { ResumeOptions, ClientPosition } from './resume.js'
 export type {
   ResourceContract, ClientMessage, ServerMessage, ClientTag, ServerTag, ClientPayload, ServerPayload, PayloadArgs, ReplyPayload
