@@ -6,6 +6,7 @@ import { describeValue, type ClusterOptions } from './cluster-options.js'
 import type { ClusterTransport, ConnectionRecord, NodeState, NodeStateUpdate } from './cluster-transport.js'
 import { RedisPresence } from './redis-presence.js'
 import { defineHistoryCommands, RedisHistory, type HistoryClient } from './redis-history.js'
+import { ALIVE, HEARTBEAT, PUBLISH_IF_CONNECTION } from './redis-scripts.js'
 
 /**
  * An ioredis client (`new Redis(…)`), as far as `redisBackend({ client })` uses
@@ -78,23 +79,6 @@ async function loadIoredis (): Promise<{ Redis: typeof Redis }> {
     throw new ERR_BACKEND_DEPENDENCY_MISSING('redis', 'ioredis', (err as Error).message, 'ioredis', { cause: err })
   }
 }
-
-const HEARTBEAT = `
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 10 * tonumber(ARGV[2]))
-local intact = redis.call('PEXPIRE', KEYS[2], ARGV[2])
-redis.call('PEXPIRE', KEYS[3], ARGV[2])
-redis.call('PEXPIRE', KEYS[4], ARGV[2])
-return intact`
-const ALIVE = `
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-return redis.call('ZRANGEBYSCORE', KEYS[1], now - tonumber(ARGV[1]), '+inf')`
-const PUBLISH_IF_CONNECTION = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return redis.call('PUBLISH', ARGV[2], ARGV[3]) end
-return -1`
 
 const SCAN_COUNT = 500
 const SUBSCRIBE_BATCH = 1000
