@@ -90,6 +90,7 @@ async function connectWs (url: string, onFrame: (data: Buffer) => void, deflate:
  * `room:<room>` and its ok reply is `joined`; other messages are pushes on the
  * joined topic, and an `echo` push's ok reply is the `echo`; replies with
  * nothing to report (a `say`'s) are dropped; broadcasts arrive as their event.
+ * A push before any join (the echo scenario's) first joins `room:bench-echo`.
  */
 async function connectPhoenix (url: string, onMessage: OnMessage): Promise<BenchClient> {
   let ref = 0
@@ -107,20 +108,29 @@ async function connectPhoenix (url: string, onMessage: OnMessage): Promise<Bench
     else if (push.type === 'join') onMessage('joined', { room: push.room })
     else if (push.type === 'echo') onMessage('echo', payload.response)
   }, false)
+  const send = (type: string, payload: unknown): void => {
+    const mine = String(++ref)
+    if (type === 'join') {
+      const room = (payload as { room: string }).room
+      pushes.set(mine, { type, room })
+      topic = `room:${room}`
+      joinRef = mine
+      socket.send(JSON.stringify([mine, mine, topic, 'phx_join', {}]))
+      return
+    }
+    // a push needs a joined topic: echo, which joins nothing, gets one of its own (its join's reply is dropped)
+    if (topic === '') {
+      topic = 'room:bench-echo'
+      joinRef = mine
+      pushes.set(mine, { type: 'auto-join' })
+      socket.send(JSON.stringify([mine, mine, topic, 'phx_join', {}]))
+      return send(type, payload)
+    }
+    pushes.set(mine, { type })
+    socket.send(JSON.stringify([joinRef, mine, topic, type, payload]))
+  }
   return {
-    send (type, payload) {
-      const mine = String(++ref)
-      if (type === 'join') {
-        const room = (payload as { room: string }).room
-        pushes.set(mine, { type, room })
-        topic = `room:${room}`
-        joinRef = mine
-        socket.send(JSON.stringify([mine, mine, topic, 'phx_join', {}]))
-        return
-      }
-      pushes.set(mine, { type })
-      socket.send(JSON.stringify([joinRef, mine, topic, type, payload]))
-    },
+    send,
     close: socket.close
   }
 }

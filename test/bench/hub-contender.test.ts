@@ -38,3 +38,20 @@ t.test('pachinko-hub speaks the bench protocol over the Phoenix channel protocol
   await bob.close()
   await alice.close()
 })
+
+t.test('an echo before any join joins a topic of its own first, as the echo scenario needs', async (t) => {
+  const server = await hub.start()
+  t.teardown(() => server.close())
+  const frames: Array<[string, any]> = []
+  let arrived: () => void = () => {}
+  const client = await connectClient({ kind: 'phoenix', url: `ws://127.0.0.1:${server.port}${server.path}` }, (type, body) => {
+    frames.push([type, body])
+    arrived()
+  })
+  const two = new Promise<void>((resolve) => { arrived = () => { if (frames.length === 2) resolve() } })
+  client.send('echo', { seq: 1, text: 'x' })
+  client.send('echo', { seq: 2, text: 'y' })
+  await two
+  t.same(frames, [['echo', { seq: 1, text: 'x' }], ['echo', { seq: 2, text: 'y' }]], 'the join\'s own reply is not reported')
+  await client.close()
+})
