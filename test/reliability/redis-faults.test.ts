@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import type { FastifyInstance } from 'fastify'
 import { existsSync } from 'node:fs'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { setTimeout as delay } from 'node:timers/promises'
 import t from 'tap'
 import { WebSocketResource, redisBackend } from '../../lib/index.js'
 import { connect } from '../../lib/testing/index.js'
@@ -77,7 +77,7 @@ t.test(`${OUTAGES} Redis crashes during two-node traffic: local delivery never s
         return false
       })
       if (ok && healthyAtStart && healthy) required[name].push(n)
-      await sleep(PACE_MS)
+      await delay(PACE_MS)
     }
   }
   const loops = [traffic('a'), traffic('b')]
