@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Metrics } from '../connection/connection.js'
 import { subjectKeys, type RevocationStore } from '../credentials/revocations.js'
@@ -132,10 +133,17 @@ function setAdmitted (request: FastifyRequest, admitted: Admitted): void {
 }
 
 /**
- * Runs `release` once the socket is done: on 'close', or once it has both
- * ended and finished (the in-memory stream of an injected upgrade never emits 'close').
+ * Runs `release` once the socket is done: on a TCP socket's 'close' (always
+ * emitted, once), or, for the in-memory stream of an injected upgrade, which
+ * may never emit 'close', once it has both ended and finished. One plain
+ * listener on a TCP socket because this runs per connection: each `once`
+ * wrapper, and a third listener on an event, cost an idle connection bytes.
  */
 function releaseOnClose (socket: Duplex, release: () => void): void {
+  if (socket instanceof Socket) {
+    socket.on('close', release)
+    return
+  }
   let ends = 0
   const ended = (): void => { if (++ends === 2) release() }
   socket.once('close', release)
