@@ -5,7 +5,7 @@ import { CONTENDERS } from './contenders/index.js'
  * `--quick` swaps in small numbers for a smoke run; any explicit flag wins.
  */
 
-export const SCENARIO_IDS = ['echo', 'echo-invalid', 'fanout', 'memory', 'two-node', 'setup', 'rpc', 'two-node-burst', 'fanout-paced'] as const
+export const SCENARIO_IDS = ['echo', 'echo-invalid', 'fanout', 'memory', 'two-node', 'setup', 'rpc', 'two-node-burst', 'fanout-paced', 'presence-burst'] as const
 export type ScenarioId = typeof SCENARIO_IDS[number]
 
 export interface Config {
@@ -27,6 +27,8 @@ export interface Config {
   /** Paced fan-out: room size and the interval between two broadcasts. */
   pacedMembers: number
   paceMs: number
+  /** Presence join burst: clients that join one topic at once. */
+  presenceClients: number
   setupConcurrency: number
   /** Extra attempts for a run that failed or shared the machine (see noiseLimit); at most a quarter of all runs are retried. */
   retries: number
@@ -52,6 +54,8 @@ const FULL = {
   burst: 200,
   pacedMembers: 50,
   paceMs: 1,
+  // the hand-written peer's cost grows with the square of this
+  presenceClients: 1000,
   setupConcurrency: 8,
   retries: 2,
   noiseLimit: 25
@@ -71,6 +75,7 @@ const QUICK: typeof FULL = {
   burst: 50,
   pacedMembers: 20,
   paceMs: 1,
+  presenceClients: 100,
   setupConcurrency: 4,
   retries: 0,
   noiseLimit: 25
@@ -90,6 +95,7 @@ const NUMERIC: Record<string, keyof typeof FULL> = {
   burst: 'burst',
   'paced-members': 'pacedMembers',
   pace: 'paceMs',
+  'presence-clients': 'presenceClients',
   'setup-concurrency': 'setupConcurrency',
   retries: 'retries',
   'noise-limit': 'noiseLimit'
@@ -106,6 +112,7 @@ export const USAGE = `npm run bench -- [options]
   --memory-connections N --two-node-members N --setup-concurrency N   (5000, 2000, 8)
   --burst N            messages sent back to back in two-node-burst (200)
   --paced-members N --pace MS   fanout-paced: room size, and one broadcast every MS (50, 1)
+  --presence-clients N clients joining one topic at once in presence-burst (1000; quick 100)
   --retries N          re-run a failed or noisy run up to N more times, keeping the quietest (default 2; quick 0)
   --noise-limit PCT    a run is noisy when other processes used over PCT% of a core in its window (default 25)
   --redis-url URL      (default redis://127.0.0.1:6379, or REDIS_URL)

@@ -32,6 +32,8 @@ export interface RunResult {
   p99Ms?: number
   /** Server CPU time (all nodes) per unit of work, µs. */
   serverUsPerUnit?: number
+  /** Frames the server(s) wrote over the window per unit, when the contender counts them. */
+  framesPerUnit?: number
   /** Server CPU over the window as a share of one core (summed over nodes). */
   serverCpu?: number
   loadgenCpu?: number
@@ -68,7 +70,7 @@ export async function runOnce (scenario: Scenario, contender: ContenderInfo, ctx
         if (ctx.config.cpuProf) await profile(servers, name, `${scenario.id}-${contender.name}-${ctx.repeat + 1}`)
       } else marks.set(name, await Promise.all(servers.map(async (s) => await memoryWhenSettled(s, name === 'baseline'))))
     })
-    const result = await withTimeout(load.run<ThroughputResult | IdleResult>(scenario.task(ctx.config, targets)), 180000, 'the run')
+    const result = await withTimeout(load.run<ThroughputResult | IdleResult>(scenario.task(ctx.config, targets, contender)), 180000, 'the run')
     return scenario.kind === 'memory'
       ? memoryResult(base, result as IdleResult, marks)
       : throughputResult(base, result as ThroughputResult, marks, machine)
@@ -85,9 +87,11 @@ function throughputResult (base: RunResult, r: ThroughputResult, marks: Map<stri
   const end = marks.get('end') as CpuSnapshot[]
   let cpuUs = 0
   let wallMs = 0
+  let framesOut = 0
   for (let i = 0; i < start.length; i++) {
     cpuUs += end[i].cpuUs - start[i].cpuUs
     wallMs += (end[i].at - start[i].at) / start.length
+    framesOut += (end[i].framesOut ?? NaN) - (start[i].framesOut ?? NaN)
   }
   const busyStart = machine.get('start')
   const busyEnd = machine.get('end')
@@ -103,6 +107,7 @@ function throughputResult (base: RunResult, r: ThroughputResult, marks: Map<stri
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
     serverUsPerUnit: cpuUs / r.units,
+    framesPerUnit: Number.isNaN(framesOut) ? undefined : framesOut / r.units,
     serverCpu: cpuUs / 1000 / wallMs,
     loadgenCpu: r.loadgenCpu,
     saturated: r.loadgenCpu >= SATURATED,

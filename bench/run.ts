@@ -9,7 +9,7 @@ import { contender, type ContenderInfo } from './contenders/index.js'
 import { waitForQuiet } from './machine.js'
 import { runOnce, type RunResult } from './measure.js'
 import { redisBackendAvailable, repoRoot, resultsDir } from './paths.js'
-import { featuresTable, markdown, ratiosTable, resultsTable, targetsTable } from './report/markdown.js'
+import { comparisonsTable, featuresTable, markdown, ratiosTable, resultsTable, targetsTable } from './report/markdown.js'
 import { summarize } from './report/summary.js'
 import { svg } from './report/svg.js'
 import { scenario as scenarioById } from './scenarios.js'
@@ -49,7 +49,7 @@ async function main (): Promise<void> {
   writeFileSync(`${base}.md`, markdown(summary))
   writeFileSync(`${base}.json`, JSON.stringify(summary, null, 2) + '\n')
   writeFileSync(`${base}.svg`, svg(summary))
-  process.stdout.write(`\n${resultsTable(summary)}\n\n${ratiosTable(summary)}\n\n${targetsTable(summary)}\n\n${featuresTable(summary)}\n\n`)
+  process.stdout.write(`\n${resultsTable(summary)}\n\n${ratiosTable(summary)}\n\n${comparisonsTable(summary)}\n\n${targetsTable(summary)}\n\n${featuresTable(summary)}\n\n`)
   progress(`bench: wrote ${base}.{md,json,svg} in ${elapsed(began)}`)
   if (runs.some((r) => !r.ok)) process.exitCode = 1
 }

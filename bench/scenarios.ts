@@ -10,21 +10,27 @@ import type { Task } from './load/main.js'
 
 export interface Scenario {
   readonly id: ScenarioId
-  /** The letter used in the issue and the report: (a)…(h). */
+  /** The letter used in the issue and the report: (a)…(j). */
   readonly letter: string
   readonly title: string
   /** Throughput scenarios report rate, latency and CPU per unit; `memory` reports bytes per connection. */
   readonly kind: 'throughput' | 'memory'
   /** What one unit of work is: the denominator of "server µs per …". */
-  readonly unit: 'msg' | 'delivery' | 'connection'
+  readonly unit: 'msg' | 'delivery' | 'connection' | 'join'
   readonly nodes: 1 | 2
   /** The contender's module for this scenario, or undefined when it does not take part. */
   module (contender: ContenderInfo): string | undefined
-  task (config: Config, targets: Target[]): Task
+  task (config: Config, targets: Target[], contender: ContenderInfo): Task
 }
 
 /** Feature variants of pachinko run only in the scenarios they measure. */
 const only = (id: string) => (c: ContenderInfo): string | undefined => c.feature === undefined || c.feature.scenarios.includes(id) ? c.module : undefined
+
+/** The presence burst's contenders other than the hub without presence, its baseline. */
+const tracksPresence = (c: ContenderInfo): boolean => c.feature?.scenarios.includes('presence-burst') === true
+
+/** The presence burst's warm-up: a tenth as many clients, on a topic of their own. */
+export const presenceWarmupClients = (clients: number): number => Math.max(1, Math.round(clients / 10))
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -118,6 +124,17 @@ export const SCENARIOS: readonly Scenario[] = [
     // pachinko at each flush delay, against the practical limit
     module: (c) => (c.feature === undefined ? ['pachinko', 'ws-fast'].includes(c.name) : c.feature.scenarios.includes('fanout-paced')) ? c.module : undefined,
     task: (config, targets) => ({ kind: 'fanout', targets, members: config.pacedMembers, inflight: 1, paceMs: config.paceMs, warmupMs: config.warmupMs, windowMs: config.windowMs, room: 'fanout' })
+  },
+  {
+    id: 'presence-burst',
+    letter: 'j',
+    title: 'presence join burst (N clients join one hub topic at once)',
+    kind: 'throughput',
+    unit: 'join',
+    nodes: 1,
+    // the hub's own join is the baseline: presence is a hub feature
+    module: (c) => c.name === 'pachinko-hub' || tracksPresence(c) ? c.module : undefined,
+    task: (config, targets, c) => ({ kind: 'presence', targets, clients: config.presenceClients, warmupClients: presenceWarmupClients(config.presenceClients), presence: tracksPresence(c), room: 'presence' })
   }
 ]
 

@@ -22,8 +22,8 @@ async function post<T> (session: Session, method: string, params?: object): Prom
 
 const gc = (globalThis as { gc?: () => void }).gc
 
-/** CPU time used by this process (every thread), in µs, and when it was read. */
-export interface CpuSnapshot { cpuUs: number, at: number, connections: number }
+/** CPU time used by this process (every thread), in µs, and when it was read; the frames it wrote so far when the contender counts them. */
+export interface CpuSnapshot { cpuUs: number, at: number, connections: number, framesOut?: number }
 
 /** Memory after a full collection. */
 export interface MemorySnapshot { rss: number, heapUsed: number, external: number, connections: number }
@@ -35,7 +35,7 @@ const channel = new Channel(process, {
   },
   cpu (): CpuSnapshot {
     const { user, system } = process.cpuUsage()
-    return { cpuUs: user + system, at: performance.now(), connections: server?.connections() ?? 0 }
+    return { cpuUs: user + system, at: performance.now(), connections: server?.connections() ?? 0, framesOut: server?.framesOut?.() }
   },
   connections: () => server?.connections() ?? 0,
   memory (): MemorySnapshot {

@@ -20,6 +20,8 @@ export interface ContenderServer {
   readonly path: string
   /** Open connections as the server sees them. */
   connections (): number
+  /** Frames the server has written so far, when its framework counts them (pachinko's `app.ws.metrics.messagesOut`). */
+  framesOut? (): number
   /** Stops listening and closes every connection and client it created. */
   close (): Promise<void>
 }

@@ -10,8 +10,8 @@ export interface ContenderInfo {
   /** Its module under bench/contenders/, for one node and (when it has one) for two nodes over Redis. */
   readonly module: string
   readonly clusterModule?: string
-  /** A variant of pachinko that measures one feature's cost: it runs only in these scenarios, against pachinko. */
-  readonly feature?: { readonly scenarios: readonly string[], readonly what: string }
+  /** A variant of pachinko that measures one feature's cost: it runs only in these scenarios, against `versus` (default: plain pachinko). */
+  readonly feature?: { readonly scenarios: readonly string[], readonly what: string, readonly versus?: string }
 }
 
 /** Every contender, in report order. Add a new one here and in a file of its own. */
@@ -26,7 +26,10 @@ export const CONTENDERS: readonly ContenderInfo[] = [
   { name: 'pachinko-deflate', label: '4d pachinko + permessage-deflate', client: 'ws-deflate', module: 'pachinko-deflate', feature: { scenarios: ['echo', 'fanout', 'memory'], what: 'permessage-deflate (ws defaults)' } },
   { name: 'pachinko-history', label: '4h pachinko + room history', client: 'ws', module: 'pachinko-history', feature: { scenarios: ['fanout'], what: 'room history (offset and epoch on every broadcast, the last 100 kept)' } },
   { name: 'pachinko-flush1', label: '4f1 pachinko + flushDelayMs: 1', client: 'ws', module: 'pachinko-flush1', feature: { scenarios: ['fanout-paced'], what: 'flushDelayMs: 1' } },
-  { name: 'pachinko-flush5', label: '4f5 pachinko + flushDelayMs: 5', client: 'ws', module: 'pachinko-flush5', feature: { scenarios: ['fanout-paced'], what: 'flushDelayMs: 5' } }
+  { name: 'pachinko-flush5', label: '4f5 pachinko + flushDelayMs: 5', client: 'ws', module: 'pachinko-flush5', feature: { scenarios: ['fanout-paced'], what: 'flushDelayMs: 5' } },
+  { name: 'pachinko-presence', label: '4p pachinko hub + presence', client: 'phoenix', module: 'pachinko-presence', feature: { scenarios: ['presence-burst'], what: 'presence, diffs batched every 100 ms (÷ a hub join without presence, 4c)', versus: 'pachinko-hub' } },
+  { name: 'pachinko-presence-flush', label: '4p0 pachinko hub + presence, intervalMs: 0', client: 'phoenix', module: 'pachinko-presence-flush', feature: { scenarios: ['presence-burst'], what: 'presence, diffs flushed every event-loop turn (÷ a hub join without presence, 4c)', versus: 'pachinko-hub' } },
+  { name: 'pachinko-presence-hand', label: '4p-hand presence written by hand on the hub', client: 'phoenix', module: 'pachinko-presence-hand', feature: { scenarios: ['presence-burst'], what: 'presence written by hand, one diff per join to everyone (÷ a hub join without presence, 4c)', versus: 'pachinko-hub' } }
 ]
 
 export function contender (name: string): ContenderInfo {

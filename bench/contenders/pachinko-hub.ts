@@ -2,7 +2,7 @@ import 'reflect-metadata'
 import Fastify from 'fastify'
 import type { AddressInfo } from 'node:net'
 import { Type } from 'typebox'
-import pachinko, { Channel, handlesEvent } from '../../lib/index.js'
+import pachinko, { Channel, handlesEvent, type WebSocketHub } from '../../lib/index.js'
 import type { ContenderServer, StartOptions } from './contender.js'
 import { EchoText, RoomName, SayText } from './protocol.js'
 
@@ -30,15 +30,21 @@ class BenchTopic extends Channel<{ name: string }> {
   /* c8 ignore stop */
 }
 
-export async function start (options: StartOptions = {}): Promise<ContenderServer> {
+/** A hub at `/socket` with `declare` adding its channels; the server also counts the frames it wrote (the presence burst reports them). */
+export async function startHub (options: StartOptions, declare: (hub: WebSocketHub) => void): Promise<ContenderServer> {
   const app = Fastify({ logger: false })
   await app.register(pachinko, { validateOutgoing: false })
-  app.addWebSocketHub('/socket').channel('room:{name}', BenchTopic)
+  declare(app.addWebSocketHub('/socket'))
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' })
   return {
     port: (app.server.address() as AddressInfo).port,
     path: '/socket/websocket?vsn=2.0.0',
     connections: () => app.ws.size,
+    framesOut: () => app.ws.metrics.messagesOut,
     close: async () => await app.close()
   }
+}
+
+export async function start (options: StartOptions = {}): Promise<ContenderServer> {
+  return await startHub(options, (hub) => hub.channel('room:{name}', BenchTopic))
 }

@@ -87,8 +87,9 @@ async function connectWs (url: string, onFrame: (data: Buffer) => void, deflate:
 /**
  * The bench protocol over the Phoenix channel protocol (V2 arrays, framed as
  * the official client frames them): `join {room}` joins the topic
- * `room:<room>` and its ok reply is `joined`; other messages are pushes on the
- * joined topic, and an `echo` push's ok reply is the `echo`; replies with
+ * `room:<room>` (the rest of its payload is the join's) and its ok reply is
+ * `joined`; other messages are pushes on the joined topic, and an `echo`
+ * push's ok reply is the `echo`; replies with
  * nothing to report (a `say`'s) are dropped; broadcasts arrive as their event.
  * A push before any join (the echo scenario's) first joins `room:bench-echo`.
  */
@@ -111,11 +112,12 @@ async function connectPhoenix (url: string, onMessage: OnMessage): Promise<Bench
   const send = (type: string, payload: unknown): void => {
     const mine = String(++ref)
     if (type === 'join') {
-      const room = (payload as { room: string }).room
+      // the rest of the payload (the presence burst's `user`) is the join's
+      const { room, ...params } = payload as { room: string }
       pushes.set(mine, { type, room })
       topic = `room:${room}`
       joinRef = mine
-      socket.send(JSON.stringify([mine, mine, topic, 'phx_join', {}]))
+      socket.send(JSON.stringify([mine, mine, topic, 'phx_join', params]))
       return
     }
     // a push needs a joined topic: echo, which joins nothing, gets one of its own (its join's reply is dropped)

@@ -2,6 +2,7 @@ import { Channel } from '../ipc.js'
 import { runEcho, type EchoTask } from './echo.js'
 import { runFanout, type FanoutTask } from './fanout.js'
 import { runIdle, type IdleTask } from './idle.js'
+import { runPresence, type PresenceTask } from './presence.js'
 import type { Mark } from './window.js'
 import { runSetup, type SetupTask } from './setup.js'
 
@@ -10,7 +11,7 @@ import { runSetup, type SetupTask } from './setup.js'
  * and reports marks (window start/end, memory phases) back as they happen.
  */
 
-export type Task = EchoTask | FanoutTask | IdleTask | SetupTask
+export type Task = EchoTask | FanoutTask | IdleTask | SetupTask | PresenceTask
 
 async function run (task: Task, mark: Mark): Promise<unknown> {
   switch (task.kind) {
@@ -18,6 +19,7 @@ async function run (task: Task, mark: Mark): Promise<unknown> {
     case 'fanout': return await runFanout(task, mark)
     case 'idle': return await runIdle(task, mark)
     case 'setup': return await runSetup(task, mark)
+    case 'presence': return await runPresence(task, mark)
   }
 }
 

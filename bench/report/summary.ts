@@ -23,6 +23,7 @@ export interface Cell {
   p50Ms?: Spread
   p99Ms?: Spread
   serverUsPerUnit?: Spread
+  framesPerUnit?: Spread
   serverCpu?: Spread
   loadgenCpu?: Spread
   saturatedRuns: number
@@ -40,6 +41,12 @@ export interface Ratio {
   cost?: Spread
   /** pachinko's rate ÷ the peer's: above 1 is better. */
   rate?: Spread
+}
+
+/** A ratio outside pachinko ÷ PEERS: one contender ÷ another in the same scenario, run by run. */
+export interface Comparison extends Ratio {
+  scenario: ScenarioId
+  subject: string
 }
 
 export interface ScenarioSummary {
@@ -72,6 +79,8 @@ export interface Summary {
   targets: TargetResult[]
   /** What a pachinko feature costs: the variant's figure ÷ plain pachinko's, run by run. */
   features?: FeatureCost[]
+  /** The COMPARISONS measured in this run. */
+  comparisons?: Comparison[]
   runs: RunResult[]
 }
 
@@ -97,25 +106,36 @@ const TARGETS: Array<Omit<TargetResult, 'measured' | 'status' | 'note'>> = [
   { scenario: 'two-node-burst', text: 'two-node bursts: server µs/delivery ≤ 0.5 × socket.io + redis-adapter', versus: 'socketio', limit: 0.5, strict: false }
 ]
 
+/** Where the peer is not one of PEERS: batched presence against presence written by hand on the same hub. */
+const COMPARISONS: Array<{ scenario: ScenarioId, subject: string, versus: string }> = [
+  { scenario: 'presence-burst', subject: 'pachinko-presence', versus: 'pachinko-presence-hand' },
+  { scenario: 'presence-burst', subject: 'pachinko-presence-flush', versus: 'pachinko-presence-hand' }
+]
+
 export function summarize (runs: RunResult[], config: Config, meta: Summary['meta'], notApplicable: Map<ScenarioId, Array<{ contender: string, reason: string }>>): Summary {
   const scenarios: ScenarioSummary[] = config.scenarios.map((id) => {
     const s = scenarioById(id)
     const mine = runs.filter((r) => r.scenario === id)
     const cells = CONTENDERS.filter((c) => mine.some((r) => r.contender === c.name)).map((c) => cell(c.name, c.label, mine.filter((r) => r.contender === c.name)))
-    const ratios = PEERS.map((peer) => ratio(mine, peer, s.kind)).filter((r): r is Ratio => r !== undefined)
+    const ratios = PEERS.map((peer) => ratio(mine, SUBJECT, peer, s.kind)).filter((r): r is Ratio => r !== undefined)
     return { id, letter: s.letter, title: s.title, kind: s.kind, unit: s.unit, cells, ratios, notApplicable: notApplicable.get(id) ?? [] }
   })
   const targets = TARGETS.filter((t) => config.scenarios.includes(t.scenario)).map((t) => judge(t, scenarios.find((s) => s.id === t.scenario) as ScenarioSummary))
-  return { meta, config, scenarios, targets, features: featureCosts(runs), runs }
+  const comparisons = COMPARISONS.flatMap((c) => {
+    const found = ratio(runs.filter((r) => r.scenario === c.scenario), c.subject, c.versus, 'throughput')
+    return found === undefined ? [] : [{ ...found, scenario: c.scenario, subject: c.subject }]
+  })
+  return { meta, config, scenarios, targets, features: featureCosts(runs), comparisons, runs }
 }
 
-/** Each feature variant ÷ plain pachinko in the same scenario and repeat; request/reply (g) ÷ pachinko's echo (a). */
+/** Each feature variant ÷ plain pachinko (or its `versus`) in the same scenario and repeat; request/reply (g) ÷ pachinko's echo (a). */
 function featureCosts (runs: RunResult[]): FeatureCost[] {
   const found: FeatureCost[] = []
   const pairs: Array<{ feature: string, scenario: ScenarioId, mine: (r: RunResult) => boolean, base: (r: RunResult) => boolean }> = []
   for (const c of CONTENDERS) {
     for (const id of c.feature?.scenarios ?? []) {
-      pairs.push({ feature: c.feature?.what as string, scenario: id as ScenarioId, mine: (r) => r.contender === c.name && r.scenario === id, base: (r) => r.contender === SUBJECT && r.scenario === id })
+      const base = c.feature?.versus ?? SUBJECT
+      pairs.push({ feature: c.feature?.what as string, scenario: id as ScenarioId, mine: (r) => r.contender === c.name && r.scenario === id, base: (r) => r.contender === base && r.scenario === id })
     }
   }
   pairs.push({ feature: 'request/reply (a ref and a reply frame) vs a plain echo', scenario: 'rpc', mine: (r) => r.contender === SUBJECT && r.scenario === 'rpc', base: (r) => r.contender === SUBJECT && r.scenario === 'echo' })
@@ -150,6 +170,7 @@ function cell (name: string, label: string, runs: RunResult[]): Cell {
     p50Ms: of((r) => r.p50Ms),
     p99Ms: of((r) => r.p99Ms),
     serverUsPerUnit: of((r) => r.serverUsPerUnit),
+    framesPerUnit: of((r) => r.framesPerUnit),
     serverCpu: of((r) => r.serverCpu),
     loadgenCpu: of((r) => r.loadgenCpu),
     saturatedRuns: ok.filter((r) => r.saturated === true).length,
@@ -167,11 +188,11 @@ function sumChecks (runs: RunResult[]): Record<string, number> {
   return total
 }
 
-/** pachinko ÷ peer per repeat where both runs succeeded, then median and min–max over repeats. */
-function ratio (runs: RunResult[], peer: string, kind: 'throughput' | 'memory'): Ratio | undefined {
+/** subject ÷ peer per repeat where both runs succeeded, then median and min–max over repeats. */
+function ratio (runs: RunResult[], subject: string, peer: string, kind: 'throughput' | 'memory'): Ratio | undefined {
   const costs: number[] = []
   const rates: number[] = []
-  for (const mine of runs.filter((r) => r.contender === SUBJECT && r.ok)) {
+  for (const mine of runs.filter((r) => r.contender === subject && r.ok)) {
     const theirs = runs.find((r) => r.contender === peer && r.repeat === mine.repeat && r.ok)
     if (theirs === undefined) continue
     if (kind === 'memory') {

@@ -32,6 +32,11 @@ export function svg (summary: Summary): string {
       bars.push({ label: `(${s.letter}) ${s.id} ÷ ${peer}`, value: r.cost, target, color: COLORS[r.versus] ?? '#888' })
     }
   }
+  const short = (name: string): string => CONTENDERS.find((c) => c.name === name)?.label.split(' ')[0] as string
+  for (const c of summary.comparisons ?? []) {
+    const letter = summary.scenarios.find((x) => x.id === c.scenario)?.letter as string
+    bars.push({ label: `(${letter}) ${c.scenario}: ${short(c.subject)} ÷ ${short(c.versus)}`, value: c.cost as Spread, color: '#b279a2' })
+  }
   const max = Math.max(2, ...bars.map((b) => Math.ceil(b.value.max * 2 + 0.2) / 2))
   // clamped: a quick run's noisy memory delta can even be negative
   const x = (v: number): number => Math.round((LEFT + (Math.min(Math.max(v, 0), max) / max) * PLOT) * 10) / 10
