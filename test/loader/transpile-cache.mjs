@@ -30,10 +30,9 @@ function fileExists (url) {
 export async function resolve (specifier, context, nextResolve) {
   const parent = context.parentURL
   // tap's mocks (t.mockImport) put a query on their modules' URLs and resolve their imports themselves
-  if (parent === undefined || !parent.startsWith(rootUrl) || parent.startsWith(nodeModulesUrl) || parent.includes('?')) return await nextResolve(specifier, context)
-  // a package or a builtin, imported by a project file: every project file resolves it alike (one node_modules)
-  if (BARE.test(specifier)) return await cachedResolve(specifier, context, nextResolve)
-  if (!(specifier.startsWith('./') || specifier.startsWith('../'))) return await nextResolve(specifier, context)
+  if (parent === undefined || !parent.startsWith('file:') || parent.includes('?')) return await nextResolve(specifier, context)
+  const own = parent.startsWith(rootUrl) && !parent.startsWith(nodeModulesUrl) && (specifier.startsWith('./') || specifier.startsWith('../'))
+  if (!own) return await cachedResolve(specifier, context, nextResolve)
   const url = new URL(specifier, parent).href
   if (url.startsWith(nodeModulesUrl) || url.includes('?') || url.includes('#')) return await nextResolve(specifier, context)
   if (url.endsWith('.js') && !fileExists(url)) {
@@ -54,8 +53,14 @@ const saltDigest = salt.digest()
 
 mkdirSync(cacheDir, { recursive: true })
 
+/**
+ * A package, a builtin, or a file of a package: resolved as ts-node and Node
+ * resolved it before, while package-lock.json is the same. A project file's
+ * bare imports all share one node_modules, so their parent is not part of the key.
+ */
 async function cachedResolve (specifier, context, nextResolve) {
-  const entry = join(cacheDir, 'resolve-' + createHash('sha256').update(saltDigest).update(specifier).update(String(context.conditions)).digest('hex'))
+  const parent = context.parentURL.startsWith(nodeModulesUrl) || !BARE.test(specifier) ? context.parentURL : ''
+  const entry = join(cacheDir, 'resolve-' + createHash('sha256').update(saltDigest).update(specifier).update(parent).update(String(context.conditions)).digest('hex'))
   try {
     const [url, format] = readFileSync(entry, 'utf8').split('\n')
     return { url, format: format === '' ? undefined : format, shortCircuit: true }
@@ -73,7 +78,9 @@ function writeEntry (entry, text) {
 }
 
 export async function load (url, context, nextLoad) {
-  if (!url.startsWith('file:') || !TS_EXTENSION.test(new URL(url).pathname)) return await nextLoad(url, context)
+  if (!url.startsWith('file:') || url.includes('?')) return await nextLoad(url, context)
+  if (url.startsWith(nodeModulesUrl)) return await packageLoad(url, context, nextLoad)
+  if (!TS_EXTENSION.test(url)) return await nextLoad(url, context)
   const source = readFileSync(fileURLToPath(url))
   const key = createHash('sha256').update(saltDigest).update(url).update(source).digest('hex')
   const entry = join(cacheDir, key)
@@ -86,5 +93,20 @@ export async function load (url, context, nextLoad) {
   if (result.source !== undefined && result.source !== null && (result.format === 'module' || result.format === 'commonjs')) {
     writeEntry(entry, `${result.format}\n${String(result.source)}`)
   }
+  return result
+}
+
+/** A package's file: its format as found before; an ES module's source read here, CommonJS left to Node's own loader. */
+async function packageLoad (url, context, nextLoad) {
+  const entry = join(cacheDir, 'format-' + createHash('sha256').update(saltDigest).update(url).digest('hex'))
+  let format
+  try {
+    format = readFileSync(entry, 'utf8')
+  } catch {}
+  if (format === 'commonjs') return { format, source: null, shortCircuit: true }
+  if (format === 'module') return { format, source: readFileSync(fileURLToPath(url)), shortCircuit: true }
+  const result = await nextLoad(url, context)
+  const plain = (result.format === 'commonjs' && (result.source === null || result.source === undefined)) || result.format === 'module'
+  if (plain) writeEntry(entry, result.format)
   return result
 }
