@@ -6,6 +6,9 @@ import { connect } from '../../lib/testing/index.js'
 import { build, untilAsync } from '../helpers/build.js'
 import { OwnRedis } from '../helpers/redis-server.js'
 
+// a safety net, not a pace: frames arrive in milliseconds, but a loaded machine can stall a Redis restart for seconds
+const PATIENCE_MS = 10_000
+
 class Member extends WebSocketResource {
   static convention = 'any' as const
   override async onConnect () {
@@ -34,9 +37,9 @@ t.test('survives Redis dying and coming back: local delivery goes on, cross-node
   const a = await build(t, { backend: redisBackend({ url: redis.url, heartbeatMs: 100 }) })
   const b = await build(t, { backend: redisBackend({ url: redis.url, heartbeatMs: 100 }) })
   for (const app of [a, b]) app.addWebSocketRoute('/m', Member)
-  const a1 = await connect(a, '/m', { query: { room: 'r' } })
-  const a2 = await connect(a, '/m', { query: { room: 'r' } })
-  const b1 = await connect(b, '/m', { query: { room: 'r' } })
+  const a1 = await connect(a, '/m', { query: { room: 'r' }, timeout: PATIENCE_MS })
+  const a2 = await connect(a, '/m', { query: { room: 'r' }, timeout: PATIENCE_MS })
+  const b1 = await connect(b, '/m', { query: { room: 'r' }, timeout: PATIENCE_MS })
   for (const c of [a1, a2, b1]) await c.expect('welcome')
   a1.send({ type: 'say', payload: { room: 'r', n: 1 } })
   t.equal((await b1.expect('said')).payload, 1, 'across nodes before the outage')
@@ -49,7 +52,7 @@ t.test('survives Redis dying and coming back: local delivery goes on, cross-node
   t.equal((await a1.expect('said')).payload, 2)
   t.equal((await a1.expect('broadcast-failed')).payload, 'FST_PACHINKO_BACKEND_UNAVAILABLE', 'the cross-node part rejects with a coded error')
   await t.rejects(a.ws.roomSize('r'), { code: 'FST_PACHINKO_BACKEND_UNAVAILABLE' })
-  const joinedDuringOutage = await connect(b, '/m', { query: { room: 'late' } })
+  const joinedDuringOutage = await connect(b, '/m', { query: { room: 'late' }, timeout: PATIENCE_MS })
   await joinedDuringOutage.expect('welcome')
   await b.ws.identify([...b.ws.local()].at(-1)!, 'late-user')
 
