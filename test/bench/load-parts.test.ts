@@ -1,7 +1,7 @@
 import t from 'tap'
 import * as pachinko from '../../bench/contenders/pachinko.js'
 import { closeAll, Conn, openMany } from '../../bench/load/pool.js'
-import { nowAbs, sleep, until, Window } from '../../bench/load/window.js'
+import { nowAbs, sleep as delay, until, Window } from '../../bench/load/window.js'
 import { percentile, Samples, spread } from '../../bench/stats.js'
 
 /* The load generator's shared parts: latency samples, the measured window, and the connection pool. */
@@ -26,7 +26,7 @@ t.test('a window marks its start and end and reports its length and the generato
   const before = nowAbs()
   await window.open()
   t.ok(window.recording)
-  await sleep(20)
+  await delay(20)
   const { seconds, loadgenCpu } = await window.close()
   t.notOk(window.recording)
   t.same(marks, ['start', 'end'])
