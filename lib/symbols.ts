@@ -40,6 +40,7 @@ export const kProtocol = Symbol('pachinko.protocol')
 export const kChangeBody = Symbol('pachinko.changeBody')
 /** The session a socket's shared listeners run (Session). */
 export const kSession = Symbol('pachinko.session')
+export const kHubSocket = Symbol('pachinko.hubSocket')
 /** When a connection's credential expires, epoch ms (Connection). */
 export const kExpiresAt = Symbol('pachinko.expiresAt')
 /** What answers a connection's credential refresh: its resource, or the hub's socket (Connection). */

@@ -73,3 +73,18 @@ t.test('a hostile client gets clear answers, and the server and other clients ca
   evil.ws.close()
   await evil.closed
 })
+
+t.test('a frame over maxPayload closes that hub socket with 1009 (a debug line, never an error) and nothing else', async (t) => {
+  const app = await build(t, { maxPayload: 1024 })
+  app.addWebSocketHub('/socket').channel('room:{id}', Room)
+  const url = await listen(app)
+  const bystander = phoenix(t, url)
+  const room = bystander.channel('room:1')
+  await join(room)
+  const evil = await rawClient(t, url)
+  evil.send([null, 'big', 'room:1', 'say', { text: 'x'.repeat(2048) }])
+  t.equal((await evil.closed).code, 1009, 'Message Too Big')
+  t.ok(app.logs.some((line) => line.level === 20 && line.msg === 'socket error'), 'the socket error is logged at debug')
+  t.same(await push(room, 'say', { text: 'still here' }), { status: 'ok', response: { echoed: 'still here', proto: true } })
+  t.equal(app.logs.filter((line) => line.level >= 50).length, 0, 'nothing at error level')
+})

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { WebSocketLike } from '../connection/websocket-like.js'
 import { Connection } from '../connection/connection.js'
 import { type ConnectionScope, type Container, type Token } from '../resources/container.js'
-import { kSettings, kTransport, kWriteOwn } from '../symbols.js'
+import { kHubSocket, kSettings, kTransport, kWriteOwn } from '../symbols.js'
 import { CloseCode } from '../connection/close-codes.js'
 import { withChannelContext, type Channel } from './channel.js'
 import type { ChannelContext, HubBroadcaster, HubBroadcastOptions, LeaveReason } from './channel-context.js'
@@ -23,6 +23,9 @@ const EMPTY_OBJECT = '{}'
 
 type AnyChannel = Channel<object, object, object>
 
+/** The socket of a hub connection, its HubSocket behind a symbol for the shared listeners. */
+type HubWebSocket = WebSocketLike & { [kHubSocket]: HubSocket }
+
 /**
  * One hub connection: its channel set, and the order of its messages. The
  * messages of one topic run one at a time in arrival order (a join finishes
@@ -35,7 +38,8 @@ export class HubSocket implements FlowSocket {
   closed = false
   /** When the last frame arrived (the idle sweep reads it). */
   lastSeen = Date.now()
-  private readonly tails = new Map<string, Promise<void>>()
+  /** Each topic's last queued message, while one is in flight (made on first use: most sockets idle). */
+  private tails: Map<string, Promise<void>> | undefined
   private pending = 0
   private paused = false
   /** Paused because the client is not reading its replies fast enough. */
@@ -53,9 +57,24 @@ export class HubSocket implements FlowSocket {
     private readonly container: Container
   ) {
     this.limits = host.rateLimit === undefined ? undefined : new HubRateLimits(host.rateLimit, host.manager.metrics)
-    socket.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary))
-    socket.on('close', () => this.onClose())
-    socket.on('error', (err: Error) => this.log.debug({ err }, 'socket error'))
+    // listeners shared by every socket, the hub socket behind a symbol: no closures per connection
+    const shared = socket as HubWebSocket
+    shared[kHubSocket] = this
+    socket.on('message', HubSocket.onMessage)
+    socket.on('close', HubSocket.onSocketClose)
+    socket.on('error', HubSocket.onError)
+  }
+
+  private static onMessage (this: HubWebSocket, data: Buffer, isBinary: boolean): void {
+    this[kHubSocket].receive(data, isBinary)
+  }
+
+  private static onSocketClose (this: HubWebSocket): void {
+    this[kHubSocket].onClose()
+  }
+
+  private static onError (this: HubWebSocket, err: Error): void {
+    this[kHubSocket].log.debug({ err }, 'socket error')
   }
 
   /** The idle sweep found it silent for too long: closed like a restart, so the client comes back. */
@@ -225,7 +244,7 @@ export class HubSocket implements FlowSocket {
   }
 
   private schedule (topic: string, work: () => Promise<void> | undefined): void {
-    const tail = this.tails.get(topic)
+    const tail = this.tails?.get(topic)
     if (tail === undefined) {
       const result = work()
       if (result !== undefined) this.track(topic, result)
@@ -242,13 +261,15 @@ export class HubSocket implements FlowSocket {
     }
     const settled: Promise<void> = work.catch((err: unknown) => this.log.error({ err, topic }, 'hub message failed')).then(() => {
       this.pending--
-      if (this.tails.get(topic) === settled) this.tails.delete(topic)
+      const tails = this.tails as Map<string, Promise<void>>
+      if (tails.get(topic) === settled && tails.delete(topic) && tails.size === 0) this.tails = undefined
       if (this.paused && this.pending < PAUSE_PENDING / 2) {
         this.paused = false
         if (!this.writeBound) this.socket.resume()
       }
       if (this.closed && this.pending === 0) void this.finish()
     })
+    this.tails ??= new Map()
     this.tails.set(topic, settled)
   }
 
