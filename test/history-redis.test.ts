@@ -3,11 +3,11 @@ import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import pachinko, { redisBackend, WebSocketResource, type StreamPosition } from '../lib/index.js'
-import { connect, type TestConnection } from '../lib/testing/index.js'
+import { connect } from '../lib/testing/index.js'
 import { kBackend } from '../lib/symbols.js'
+import { record, type RecordedFrame as Frame } from './helpers/record.js'
 import { needRedis, REDIS_URL, testPrefix } from './helpers/redis.js'
 
-type Frame = { type: string, payload?: any, offset?: number, epoch?: string }
 type Joined = { type: 'joined', payload: { recovered: boolean, position: StreamPosition, replayed: number } }
 
 class Chat extends WebSocketResource<{ room: string }> {
@@ -26,24 +26,6 @@ async function node (t: Test, prefix: string, size = 100) {
   app.ws.keepHistory('chat:*', { size, ttlMs: 60_000 })
   app.addWebSocketRoute('/chat/:room', Chat)
   return app
-}
-
-/** Every frame a client gets from now on; `until` waits for one that matches. */
-function record (client: TestConnection) {
-  const frames: Frame[] = []
-  const waiters: Array<() => void> = []
-  client.socket.on('message', (data: Buffer) => {
-    frames.push(JSON.parse(data.toString()))
-    for (const waiter of waiters.splice(0)) waiter()
-  })
-  const until = async (predicate: (frame: Frame) => boolean): Promise<Frame> => {
-    while (true) {
-      const found = frames.find(predicate)
-      if (found !== undefined) return found
-      await new Promise<void>((resolve) => waiters.push(resolve))
-    }
-  }
-  return Object.assign(frames, { until })
 }
 
 t.test('real Redis: a client cut off while 50 messages are broadcast reconnects to the other node, after the first died, and gets all 50 in order', async (t) => {

@@ -1,11 +1,10 @@
 import 'reflect-metadata'
 import t, { type Test } from 'tap'
 import { WebSocketResource, type StreamPosition } from '../lib/index.js'
-import { connect, createBus, type TestConnection } from '../lib/testing/index.js'
+import { connect, createBus } from '../lib/testing/index.js'
 import { MemoryHistory } from '../lib/history/memory-history.js'
 import { build } from './helpers/build.js'
-
-type Frame = { type: string, payload?: unknown, offset?: number, epoch?: string }
+import { record, type RecordedFrame as Frame } from './helpers/record.js'
 
 /** Joins `chat:<room>` recovering from the position in the query, and says how that went. */
 class Chat extends WebSocketResource<{ room: string }> {
@@ -20,24 +19,6 @@ class Chat extends WebSocketResource<{ room: string }> {
   async onSay (msg: { type: 'say', payload: string }) {
     await this.broadcast(`chat:${this.params.room}`, { type: 'said', payload: msg.payload }, { excludeSelf: true })
   }
-}
-
-/** Every frame the client gets from now on, parsed; `until(predicate)` waits for one that matches. */
-function record (client: TestConnection): Frame[] & { until: (predicate: (frame: Frame) => boolean) => Promise<Frame> } {
-  const frames: Frame[] = []
-  const waiters: Array<() => void> = []
-  client.socket.on('message', (data: Buffer) => {
-    frames.push(JSON.parse(data.toString()))
-    for (const waiter of waiters.splice(0)) waiter()
-  })
-  const until = async (predicate: (frame: Frame) => boolean): Promise<Frame> => {
-    while (true) {
-      const found = frames.find(predicate)
-      if (found !== undefined) return found
-      await new Promise<void>((resolve) => waiters.push(resolve))
-    }
-  }
-  return Object.assign(frames, { until })
 }
 
 async function chatApp (t: Test, size = 100) {

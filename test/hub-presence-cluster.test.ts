@@ -1,46 +1,7 @@
 import 'reflect-metadata'
-import { Presence as PhxPresence, type Channel as PhxChannel } from 'phoenix'
-import t, { type Test } from 'tap'
-import { Channel, type Backend } from '../lib/index.js'
+import t from 'tap'
 import { createBus } from '../lib/testing/index.js'
-import { build } from './helpers/build.js'
-import { join, listen, phoenix } from './helpers/phoenix.js'
-
-class Room extends Channel<{ id: string }, Record<string, unknown>, { user: string }> {
-  override onJoin () {
-    this.presence.track(this.assigns.user, { node: this.ws.nodeId })
-    return {}
-  }
-}
-
-async function node (t: Test, backend: Backend) {
-  const app = await build(t, { backend })
-  const hub = app.addWebSocketHub('/socket', { connect: (params) => ({ user: params.user }) })
-  hub.channel('room:{id}', Room, { presence: { intervalMs: 5 } })
-  return { app, hub, url: await listen(app) }
-}
-
-/** The phoenix client's Presence, and a wait for the users it lists. */
-function watch (channel: PhxChannel) {
-  const presence = new PhxPresence(channel)
-  const waiters: Array<() => void> = []
-  presence.onSync(() => { for (const w of waiters.splice(0)) w() })
-  const users = (): string => presence.list((key: string) => key).sort().join()
-  return {
-    users,
-    async until (expected: string) {
-      while (users() !== expected) await new Promise<void>((resolve) => waiters.push(resolve))
-    }
-  }
-}
-
-async function member (t: Test, url: string, user: string, topic = 'room:1') {
-  const socket = phoenix(t, url, { params: { user } })
-  const channel = socket.channel(topic)
-  const seen = watch(channel)
-  t.equal((await join(channel)).status, 'ok', `${user} joined`)
-  return { socket, channel, seen }
-}
+import { presenceMember as member, presenceNode as node } from './helpers/presence.js'
 
 t.test('two nodes on a bus list each other\'s users; a node that leaves takes its users with it', async (t) => {
   const bus = createBus()

@@ -1,46 +1,13 @@
 import 'reflect-metadata'
 import { fork } from 'node:child_process'
-import { Presence as PhxPresence, type Channel as PhxChannel } from 'phoenix'
 import t, { type Test } from 'tap'
-import { Channel, redisBackend } from '../lib/index.js'
-import { build } from './helpers/build.js'
-import { join, listen, phoenix } from './helpers/phoenix.js'
+import { redisBackend } from '../lib/index.js'
+import { presenceMember as member, presenceNode } from './helpers/presence.js'
 import { needRedis, REDIS_URL, testPrefix } from './helpers/redis.js'
 import { OwnRedis } from './helpers/redis-server.js'
 
-class Room extends Channel<{ id: string }, Record<string, unknown>, { user: string }> {
-  override onJoin () {
-    this.presence.track(this.assigns.user, { node: this.ws.nodeId })
-    return {}
-  }
-}
-
 async function node (t: Test, url: string, prefix: string) {
-  const app = await build(t, { backend: redisBackend({ url, prefix, heartbeatMs: 100 }) })
-  const hub = app.addWebSocketHub('/socket', { connect: (params) => ({ user: params.user }) })
-  hub.channel('room:{id}', Room, { presence: { intervalMs: 5 } })
-  return { app, hub, url: await listen(app) }
-}
-
-function watch (channel: PhxChannel) {
-  const presence = new PhxPresence(channel)
-  const waiters: Array<() => void> = []
-  presence.onSync(() => { for (const w of waiters.splice(0)) w() })
-  const users = (): string => presence.list((key: string) => key).sort().join()
-  return {
-    users,
-    async until (expected: string) {
-      while (users() !== expected) await new Promise<void>((resolve) => waiters.push(resolve))
-    }
-  }
-}
-
-async function member (t: Test, url: string, user: string) {
-  const socket = phoenix(t, url, { params: { user } })
-  const channel = socket.channel('room:1')
-  const seen = watch(channel)
-  t.equal((await join(channel)).status, 'ok', `${user} joined`)
-  return { socket, channel, seen }
+  return await presenceNode(t, redisBackend({ url, prefix, heartbeatMs: 100 }))
 }
 
 t.test('over Redis, a killed node\'s users leave within its TTL and the other node\'s clients see it', async (t) => {
