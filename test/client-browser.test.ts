@@ -1,8 +1,9 @@
 import 'reflect-metadata'
 import { build as esbuild } from 'esbuild'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { buildChatApp } from '../example/chat/app.js'
+import { launchChromium, needChromium } from './helpers/chromium.js'
 
 /*
  * fastify-pachinko/client has nothing of Fastify (or the server) in its import
@@ -11,7 +12,6 @@ import { buildChatApp } from '../example/chat/app.js'
  * requests with replies, an error carrying its ref, a server request
  * answered by the page, and a reconnect.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 async function bundle (): Promise<{ code: string, inputs: string[] }> {
   const result = await esbuild({
@@ -34,11 +34,7 @@ t.test('bundles for the browser from lib/client alone: no Fastify, no ws, no ser
 })
 
 t.test('the client works in Chromium against the chat example', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CI === 'true') t.fail(`Chromium is required in CI but is not at ${CHROMIUM}`)
-    else t.plan(0, `skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`)
-    return
-  }
+  if (!needChromium(t)) return
   const { code } = await bundle()
   const page = readFileSync(new URL('./fixtures/client-page/index.html', import.meta.url), 'utf8')
   const app = await buildChatApp()
@@ -47,12 +43,7 @@ t.test('the client works in Chromium against the chat example', async (t) => {
   app.get('/client-page', async (_request, reply) => await reply.type('text/html; charset=utf-8').send(page))
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as { port: number }
-  const { chromium } = await import('playwright-core')
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
-  })
-  t.teardown(() => browser.close())
+  const browser = await launchChromium(t)
   const tab = await browser.newPage()
   const failures: string[] = []
   tab.on('pageerror', (err) => failures.push(err.message))

@@ -1,10 +1,8 @@
 import 'reflect-metadata'
-import { existsSync } from 'node:fs'
 import t from 'tap'
 import { buildHubApp } from '../../example/hub/app.js'
 import { connectHub, HubReplyError, UpgradeRefusedError } from '../../lib/testing/index.js'
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+import { launchChromium, needChromium } from '../helpers/chromium.js'
 
 async function refusal (promise: Promise<unknown>): Promise<unknown> {
   return await promise.then(() => undefined, (err: unknown) => err instanceof HubReplyError ? err.response : err)
@@ -38,21 +36,12 @@ t.test('the hub chat: rooms as topics, typing to the others, direct messages thr
 })
 
 t.test('the hub chat in Chromium, with the official client served from node_modules', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CI === 'true') t.fail(`Chromium is required in CI but is not at ${CHROMIUM}`)
-    else t.plan(0, `skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`)
-    return
-  }
+  if (!needChromium(t)) return
   const app = await buildHubApp()
   t.teardown(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as { port: number }
-  const { chromium } = await import('playwright-core')
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
-  })
-  t.teardown(() => browser.close())
+  const browser = await launchChromium(t)
   const failures: string[] = []
   const open = async (user: string) => {
     const page = await browser.newPage()

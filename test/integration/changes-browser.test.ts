@@ -1,26 +1,19 @@
-import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import type { Page } from 'playwright-core'
 import { buildChangesApp } from '../../example/changes/app.js'
+import { launchChromium, needChromium } from '../helpers/chromium.js'
 
 /*
  * The change-feed page in real Chromium: two tabs list the same records; a
  * write in one tab, or from outside (fetch, like curl), shows in both without
  * a reload. Chromium comes from Debian; playwright-core never downloads one.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 t.test('two tabs stay in sync: adds, renames and deletes from a tab or from curl show in both', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CI === 'true') t.fail(`Chromium is required in CI but is not at ${CHROMIUM}`)
-    else t.plan(0, `skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`)
-    return
-  }
-  const { chromium } = await import('playwright-core')
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] })
-  t.teardown(() => browser.close())
+  if (!needChromium(t)) return
+  const browser = await launchChromium(t)
   const app = await buildChangesApp({ dbFile: join(t.testdir(), 'changes.db') })
   t.teardown(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { buildChatApp } from '../../example/chat/app.js'
+import { launchChromium, needChromium } from '../helpers/chromium.js'
 
 /*
  * The chat page in a real browser, at desktop and at phone width: two people
@@ -12,7 +13,6 @@ import { buildChatApp } from '../../example/chat/app.js'
  * them as artifacts). Chromium comes from Debian (`apt-get install -y
  * chromium`, which .ci/run does); playwright-core never downloads one.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SHOTS = new URL('../../.tap/screenshots/', import.meta.url)
 
 const viewports = [
@@ -21,18 +21,7 @@ const viewports = [
 ]
 
 async function launch (t: Test): Promise<Browser | undefined> {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CI === 'true') t.fail(`Chromium is required in CI but is not at ${CHROMIUM}`)
-    else t.plan(0, `skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`)
-    return undefined
-  }
-  const { chromium } = await import('playwright-core')
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
-  })
-  t.teardown(() => browser.close())
-  return browser
+  return needChromium(t) ? await launchChromium(t) : undefined
 }
 
 for (const viewport of viewports) {

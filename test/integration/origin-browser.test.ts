@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
@@ -6,6 +5,7 @@ import t, { type Test } from 'tap'
 import type { Browser } from 'playwright-core'
 import { WebSocket } from 'ws'
 import { buildChatApp } from '../../example/chat/app.js'
+import { launchChromium, needChromium } from '../helpers/chromium.js'
 
 /*
  * Cross-site WebSocket hijacking, in a real browser: a page on another origin
@@ -14,18 +14,9 @@ import { buildChatApp } from '../../example/chat/app.js'
  * chat's own page, served by the chat, still joins; a Node client (no
  * Origin) still connects.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 async function launch (t: Test): Promise<Browser | undefined> {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CI === 'true') t.fail(`Chromium is required in CI but is not at ${CHROMIUM}`)
-    else t.plan(0, `skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`)
-    return undefined
-  }
-  const { chromium } = await import('playwright-core')
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
-  t.teardown(() => browser.close())
-  return browser
+  return needChromium(t) ? await launchChromium(t) : undefined
 }
 
 t.test('a page on another origin cannot open a socket to the chat (HTTP 403); the chat’s own page and a Node client can', async (t) => {
